@@ -1,0 +1,147 @@
+/**
+ * One HTTP message being assembled from parser callbacks, and its conversion to a Request/Response record.
+ *
+ * Bounds: the retained body is at most `maxBodyBytes` (the prefix is kept, `bodyCapped` is set);
+ * decoding is bounded by content-decoding.ts. Ownership: body bytes are COPIED here (this is one of
+ * the two places that copy, STYLE.md guideline 5); the records returned own their Buffers.
+ */
+import type { Header, RequestRecord, ResponseRecord } from '../exchange/record';
+import type { Counters } from '../observe/counters';
+import { contentEncodingsOf, decodeContent, type DecodeLimits } from './content-decoding';
+import type { ParsedHead } from './llhttp';
+
+export interface MessageLimits extends DecodeLimits {
+  maxBodyBytes: number;
+}
+
+export class MessageAssembly {
+  method = '';
+  url = '';
+  status = 0;
+  reason = '';
+  httpVersion = '';
+  /** Flat [name, value, ...] as parsed. */
+  rawHeaders: string[] = [];
+  rawTrailers: string[] = [];
+  headDone = false;
+  done = false;
+  startMicros: number;
+  endMicros: number;
+
+  wireBodySize = 0;
+  private chunks: Buffer[] = [];
+  private retained = 0;
+
+  bodyPartial = false;
+  bodyCapped = false;
+  gapBytes = 0;
+  truncated = false;
+  parseError = '';
+  decodeError = '';
+
+  constructor(
+    readonly isRequest: boolean,
+    tsMicros: number,
+  ) {
+    this.startMicros = tsMicros;
+    this.endMicros = tsMicros;
+  }
+
+  /** Copy the start line and headers out of the parser's head. */
+  setHead(h: ParsedHead): void {
+    this.method = h.method;
+    this.url = h.url;
+    this.status = h.statusCode;
+    this.reason = h.reason;
+    this.httpVersion = `${h.versionMajor}.${h.versionMinor}`;
+    this.rawHeaders = h.headers;
+    this.headDone = true;
+  }
+
+  /** Append body bytes; `view` is BORROWED, so what is retained is copied. */
+  addBody(view: Buffer, maxBodyBytes: number): void {
+    const len = view.length;
+    this.wireBodySize += len;
+    const room = maxBodyBytes - this.retained;
+    if (room <= 0) {
+      if (len > 0) this.bodyCapped = true;
+      return;
+    }
+    const take = len <= room ? len : room;
+    if (take < len) this.bodyCapped = true;
+    this.chunks.push(Buffer.from(view.subarray(0, take)));
+    this.retained += take;
+  }
+
+  /** Bytes of this message were lost. */
+  addGap(n: number, truncated: boolean, inBody: boolean): void {
+    this.gapBytes += n;
+    if (truncated) this.truncated = true;
+    if (inBody) this.bodyPartial = true;
+  }
+
+  /** The first value of header `lname` (lowercase), or ''. */
+  header(lname: string): string {
+    const h = this.rawHeaders;
+    for (let i = 0; i + 1 < h.length; i += 2) if (h[i].toLowerCase() === lname) return h[i + 1];
+    return '';
+  }
+
+  private headersOf(flat: string[]): Header[] {
+    const out: Header[] = new Array<Header>(flat.length >> 1);
+    for (let i = 0, j = 0; i + 1 < flat.length; i += 2, j++) out[j] = { name: flat[i], value: flat[i + 1] };
+    return out;
+  }
+
+  /** Concatenate and decode the body; sets decodeError. Counts decode failures. */
+  private finalBody(limits: MessageLimits, counters: Counters): { body: Buffer; encodings: string[] } {
+    const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.retained);
+    this.chunks = [];
+    const encodings = contentEncodingsOf(this.rawHeaders);
+    if (encodings.length === 0 || raw.length === 0) return { body: raw, encodings };
+    if (this.bodyPartial || this.bodyCapped) {
+      this.decodeError = 'partial_body';
+      counters.inc('http_decode_skipped_partial_body');
+      return { body: raw, encodings };
+    }
+    const r = decodeContent(raw, encodings, limits);
+    if (r.error !== '') {
+      this.decodeError = r.error;
+      const colon = r.error.indexOf(':');
+      counters.inc(`http_decode_error_${colon < 0 ? r.error : r.error.slice(0, colon)}`);
+    }
+    return { body: r.body, encodings };
+  }
+
+  toRequest(limits: MessageLimits, counters: Counters): RequestRecord {
+    const { body, encodings } = this.finalBody(limits, counters);
+    return {
+      method: this.method,
+      url: this.url,
+      httpVersion: this.httpVersion,
+      headers: this.headersOf(this.rawHeaders),
+      body,
+      contentEncodings: encodings,
+      wireBodySize: this.wireBodySize,
+      startMicros: this.startMicros,
+      endMicros: this.endMicros,
+      trailers: this.headersOf(this.rawTrailers),
+    };
+  }
+
+  toResponse(limits: MessageLimits, counters: Counters): ResponseRecord {
+    const { body, encodings } = this.finalBody(limits, counters);
+    return {
+      status: this.status,
+      reason: this.reason,
+      httpVersion: this.httpVersion,
+      headers: this.headersOf(this.rawHeaders),
+      body,
+      contentEncodings: encodings,
+      wireBodySize: this.wireBodySize,
+      startMicros: this.startMicros,
+      endMicros: this.endMicros,
+      trailers: this.headersOf(this.rawTrailers),
+    };
+  }
+}
