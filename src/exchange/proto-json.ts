@@ -35,6 +35,7 @@ export function exchangeToProtoJson(ex: Exchange): Record<string, unknown> {
   if (ex.redactions.length) out.redactions = ex.redactions.map((h) => ({ rule: h.rule, count: h.count }));
   if (ex.index) out.index = ex.index;
   if (ex.upgraded) out.upgraded = true;
+  if (ex.interimStatuses.length) out.interimStatuses = ex.interimStatuses.slice();
   return out;
 }
 

@@ -74,6 +74,8 @@ export interface Exchange {
   redactions: RedactionHit[];
   index: number;
   upgraded: boolean;
+  /** 1xx interim responses (100 Continue, 103 Early Hints) that came before the final response. */
+  interimStatuses: number[];
 }
 
 export function emptyCompleteness(): Completeness {

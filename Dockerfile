@@ -1,0 +1,33 @@
+# shadowtap: multi-stage build. The build stage runs the README's set-up steps (npm ci builds dist/
+# through the prepare script); the runtime image carries only Node, libpcap's runtime library and
+# the built agent, and runs as a non-root user.
+FROM node:20-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ libpcap-dev \
+    && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json ./
+COPY bin ./bin
+COPY src ./src
+COPY proto ./proto
+COPY scripts ./scripts
+COPY test ./test
+COPY bench ./bench
+RUN npm ci --no-audit --no-fund && npm prune --omit=dev
+
+FROM node:20-bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 libcap2-bin tini \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home /var/lib/shadowtap --create-home shadowtap
+WORKDIR /opt/shadowtap
+COPY --from=build /src/package.json ./
+COPY --from=build /src/node_modules ./node_modules
+COPY --from=build /src/dist ./dist
+COPY --from=build /src/bin ./bin
+COPY --from=build /src/proto ./proto
+# sniff needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode); grant them to node as file capabilities
+# so the non-root user can capture when the pod/container is given those capabilities.
+RUN setcap cap_net_raw,cap_net_admin+eip "$(readlink -f /usr/local/bin/node)"
+USER shadowtap
+ENV SHADOWTAP_STATE_DIR=/var/lib/shadowtap
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/opt/shadowtap/bin/shadowtap.js"]
+CMD ["--help"]

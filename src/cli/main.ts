@@ -1,0 +1,45 @@
+import { ShadowtapError, EXIT_USAGE } from '../errors';
+import { runRead } from './read-command';
+import { VERSION } from '../version';
+
+const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted on the spot
+
+Usage:
+  shadowtap read FILE|- [options]        pcap/pcapng file (or stdin) -> exchanges
+  shadowtap --help | --version
+
+Run \`shadowtap read --help\` for the options of a command. See README.md.
+`;
+
+/** Runs the CLI; resolves to the process exit status. Errors with a code become one line on stderr. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'read':
+        return await runRead(rest);
+      case '--version':
+      case '-V':
+        process.stdout.write(VERSION + '\n');
+        return 0;
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(USAGE);
+        return cmd === undefined ? EXIT_USAGE : 0;
+      default:
+        throw new ShadowtapError('CAP_ERR_USAGE', `unknown command "${cmd}"; try: shadowtap --help`, EXIT_USAGE);
+    }
+  } catch (err) {
+    if (err instanceof ShadowtapError) {
+      process.stderr.write(`shadowtap: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof Error && (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`shadowtap: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,34 @@
+import { ShadowtapError, EXIT_USAGE } from '../errors';
+import { ByteWriter } from '../sink/byte-writer';
+import type { ExchangeSink } from '../sink/exchange-sink';
+import { JsonlSink } from '../sink/jsonl-sink';
+import { ProtobufFileSink } from '../sink/protobuf-file-sink';
+import { HarSink } from '../sink/har-sink';
+import { VERSION } from '../version';
+
+export const OUTPUT_FORMATS = ['jsonl', 'pb', 'har'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export function parseFormat(value: string | undefined): OutputFormat {
+  const f = value ?? 'jsonl';
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(f)) {
+    throw new ShadowtapError('CAP_ERR_USAGE', `--format must be one of ${OUTPUT_FORMATS.join(', ')} (got "${f}")`, EXIT_USAGE);
+  }
+  return f as OutputFormat;
+}
+
+/** Opens the output sink. `target` '-' means stdout. pb to a terminal is refused. */
+export function openOutput(format: OutputFormat, target: string): ExchangeSink {
+  if (format === 'pb' && target === '-' && process.stdout.isTTY) {
+    throw new ShadowtapError('CAP_ERR_USAGE', 'refusing to write binary protobuf to a terminal: add -o FILE', EXIT_USAGE);
+  }
+  const w = new ByteWriter(target);
+  switch (format) {
+    case 'jsonl':
+      return new JsonlSink(w);
+    case 'pb':
+      return new ProtobufFileSink(w);
+    case 'har':
+      return new HarSink(w, VERSION);
+  }
+}

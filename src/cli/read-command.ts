@@ -1,0 +1,142 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Pipeline } from '../pipeline';
+import { readCaptureInput } from '../source/file-source';
+import { CaptureError, type CaptureEnd } from '../source/capture-reader';
+import { ShadowtapError, EXIT_BAD_INPUT, EXIT_OK, EXIT_TRUNCATED_INPUT, EXIT_USAGE } from '../errors';
+import { openOutput, parseFormat } from './output-options';
+import { redactorFromFlags } from './redaction-options';
+import { formatSummary, summaryObject } from '../observe/summary';
+import { ProgressBar } from '../observe/progress-bar';
+import type { Exchange } from '../exchange/record';
+
+const HELP = `Usage: shadowtap read FILE|- [options]
+
+Reads a pcap (µs or ns, either byte order) or pcapng capture, or '-' for standard input, and writes the
+HTTP exchanges it holds, redacted, to stdout or -o FILE. A summary goes to stderr.
+
+Options:
+  -o, --output FILE          write exchanges to FILE instead of stdout
+  -f, --format FMT           jsonl (default; proto3 JSON, one exchange a line), pb (length-delimited
+                             protobuf shadowtap.v1.Exchange), har (HAR 1.2)
+      --stats FMT            text (default), json (one JSON object on stderr) or none
+      --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal and FILE > 32 MB)
+      --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
+      --redact-key-file FILE HMAC key for redaction surrogates (default: $SHADOWTAP_REDACT_KEY or a per-node key)
+      --no-redact            write captured values unredacted (warns)
+      --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
+      --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
+
+Exit status: 0 done; 1 usage or configuration error; 2 input unreadable, empty or not a capture;
+3 input cut short inside a record (everything before the cut was written); 4 output failed.
+`;
+
+function ports(values: string[] | undefined, flag: string): number[] | undefined {
+  if (!values || values.length === 0) return undefined;
+  return values.map((v) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new ShadowtapError('CAP_ERR_USAGE', `${flag} must be a port 1-65535 (got "${v}")`, EXIT_USAGE);
+    return n;
+  });
+}
+
+export async function runRead(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      format: { type: 'string', short: 'f' },
+      stats: { type: 'string' },
+      progress: { type: 'boolean' },
+      'no-progress': { type: 'boolean' },
+      'redact-rules': { type: 'string' },
+      'redact-key-file': { type: 'string' },
+      'no-redact': { type: 'boolean' },
+      'vxlan-port': { type: 'string', multiple: true },
+      'geneve-port': { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) {
+    throw new ShadowtapError('CAP_ERR_USAGE', 'read needs exactly one FILE (or - for stdin); try: shadowtap read --help', EXIT_USAGE);
+  }
+  const input = positionals[0]!;
+  const format = parseFormat(values.format);
+  const stats = values.stats ?? 'text';
+  if (!['text', 'json', 'none'].includes(stats)) throw new ShadowtapError('CAP_ERR_USAGE', `--stats must be text, json or none (got "${stats}")`, EXIT_USAGE);
+  const warn = (msg: string): void => {
+    process.stderr.write(`shadowtap: ${msg}\n`);
+  };
+
+  let size: number | undefined;
+  if (input !== '-') {
+    try {
+      const st = fs.statSync(input);
+      if (st.isDirectory()) throw new ShadowtapError('CAP_ERR_INPUT', `${input} is a directory, not a capture file`, EXIT_BAD_INPUT);
+      size = st.size;
+    } catch (err) {
+      if (err instanceof ShadowtapError) throw err;
+      throw new ShadowtapError('CAP_ERR_INPUT', `cannot read ${input}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`, EXIT_BAD_INPUT);
+    }
+  }
+
+  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn);
+  const output = values.output ?? '-';
+  const sink = openOutput(format, output);
+  const sourceName = input === '-' ? 'file:-' : `file:${path.basename(input)}`;
+  const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
+  const genevePorts = ports(values['geneve-port'], '--geneve-port');
+  const pipeline = new Pipeline(
+    {
+      source: sourceName,
+      decoder: { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) },
+    },
+    (ex: Exchange) => {
+      sink.write(redactor ? redactor.redact(ex) : ex);
+    },
+  );
+  const showProgress = values['no-progress'] ? false : values.progress ?? (!!process.stderr.isTTY && (size ?? 0) > 32 * 1024 * 1024);
+  const bar = showProgress ? new ProgressBar(process.stderr, size) : undefined;
+  const weirds = pipeline.counters;
+  const started = process.hrtime.bigint();
+  let end: CaptureEnd;
+  let status = EXIT_OK;
+  try {
+    end = await readCaptureInput(
+      input,
+      { onFrame: (f) => pipeline.onFrame(f), onWeird: (name) => weirds.inc(name) },
+      bar ? (done, total) => bar.update(done, total) : undefined,
+    );
+  } catch (err) {
+    bar?.done();
+    if (err instanceof CaptureError) {
+      // Fatal format error: whatever came before it has been processed; flush it, then report.
+      pipeline.finish('end_of_input');
+      await sink.close();
+      const where = err.offset !== undefined ? ` (at byte offset ${err.offset})` : '';
+      throw new ShadowtapError(err.code, `${input}: ${err.message}${where}`, EXIT_BAD_INPUT);
+    }
+    throw err;
+  }
+  bar?.done();
+  pipeline.finish('end_of_input');
+  await sink.close();
+  if (end.truncatedAt) {
+    const t = end.truncatedAt;
+    warn(`warning: ${input} is cut short: the record at byte offset ${t.offset} needs ${t.need} bytes but only ${t.have} are there; everything before it was processed`);
+    status = EXIT_TRUNCATED_INPUT;
+  }
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  if (stats === 'json') {
+    process.stderr.write(JSON.stringify(summaryObject(input, end, pipeline, seconds)) + '\n');
+  } else if (stats === 'text') {
+    process.stderr.write(formatSummary(input, end, pipeline, seconds));
+  }
+  return status;
+}
