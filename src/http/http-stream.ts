@@ -86,6 +86,8 @@ interface Entry {
   res: MessageAssembly | null;
   /** For an upgrade/CONNECT request: did the response switch protocols? */
   upgrade: 'unknown' | 'yes' | 'no';
+  /** 1xx interim statuses (100, 103, ...) seen before the final response. */
+  interim: number[];
 }
 
 /**
@@ -98,6 +100,10 @@ interface Entry {
  *   http-gap-*); otherwise llhttp fails them with HPE_CLOSED_CONNECTION.
  */
 const LENIENCY = { optionalCrBeforeLf: true, keepAlive: true };
+
+/** An HTTP token (RFC 9110 §5.6.2), the shape of a method. */
+const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
+const MAX_SALVAGED_LINE = 8192;
 
 const M_PARSE = 0;
 const M_SKIP = 1;
@@ -155,6 +161,7 @@ class HalfStream implements LlhttpHandler {
     }
     const status = head.statusCode;
     if (status >= 100 && status < 200 && status !== 101) {
+      this.conn.noteInterim(status);
       this.bodyRemaining = 0;
       return HEADERS_SKIP_BODY;
     }
@@ -273,7 +280,7 @@ class HalfStream implements LlhttpHandler {
             data = this.onUpgradePause(rest);
             break;
           }
-          this.onParseError();
+          this.onParseError(data, this.parser.errorOffset);
           data = rest;
           break;
         }
@@ -336,6 +343,26 @@ class HalfStream implements LlhttpHandler {
     if (bytes > 0) this.feed(held.length === 1 ? held[0] : Buffer.concat(held, bytes));
   }
 
+  /**
+   * llhttp rejected a request in its start line (unknown method such as CCM_POST, missing target or
+   * version): keep what the line says so the request is still reported (with its parse error) and its
+   * response pairs with it. Reads only the line holding the error position in the current chunk.
+   */
+  private salvageRequestLine(chunk: Buffer, errorAt: number): void {
+    const at = Math.min(Math.max(errorAt, 0), chunk.length);
+    const start = at === 0 ? 0 : chunk.lastIndexOf(0x0a, at - 1) + 1;
+    let end = chunk.indexOf(0x0a, at);
+    if (end < 0) end = chunk.length;
+    if (end - start > MAX_SALVAGED_LINE) return;
+    const tokens = chunk.toString('latin1', start, end).replace(/\r$/, '').split(' ').filter((t) => t !== '');
+    const method = tokens[0] ?? '';
+    if (!TOKEN.test(method)) return;
+    const h = this.parser.head;
+    h.method = method;
+    h.url = tokens[1] ?? '';
+    h.salvaged = true;
+  }
+
   /** A message cut short (gap, parse error, end): emit what there is, or drop it if no start line was seen. */
   private finishCut(): void {
     const msg = this.msg;
@@ -344,7 +371,7 @@ class HalfStream implements LlhttpHandler {
     this.entry = null;
     if (msg === null) return;
     if (!msg.headDone) {
-      if (!this.parser.peekStartLine()) {
+      if (!this.parser.head.salvaged && !this.parser.peekStartLine()) {
         this.conn.counters.inc(this.isRequest ? 'http_request_fragments_dropped' : 'http_response_fragments_dropped');
         return;
       }
@@ -364,11 +391,12 @@ class HalfStream implements LlhttpHandler {
     this.conn.messageDone(msg);
   }
 
-  private onParseError(): void {
+  private onParseError(chunk: Buffer, errorAt: number): void {
     const p = this.parser;
     const name = p.errorName;
     this.conn.counters.inc(`http_parse_error_${name.replace(/^HPE_/, '').toLowerCase()}`);
     const msg = this.msg;
+    if (msg !== null && this.isRequest && !msg.headDone && !p.peekStartLine()) this.salvageRequestLine(chunk, errorAt);
     if (msg !== null) {
       msg.parseError = `${name}: ${p.errorReason}`;
       if (p.inBody) msg.bodyPartial = true;
@@ -599,11 +627,22 @@ class HttpStream implements StreamSink {
   // ---- pairing (called by the halves) ----
 
   queueRequest(msg: MessageAssembly): Entry {
-    const e: Entry = { req: msg, res: null, upgrade: 'unknown' };
+    const e: Entry = { req: msg, res: null, upgrade: 'unknown', interim: [] };
     this.fifo.push(e);
     this.lastRequestEntry = e;
     this.trimQueue();
     return e;
+  }
+
+  /** A 1xx interim response belongs to the oldest request still waiting for its final response. */
+  noteInterim(status: number): void {
+    for (const e of this.fifo) {
+      if (e.res === null && e.req !== null) {
+        e.interim.push(status);
+        return;
+      }
+    }
+    this.counters.inc('http_interim_without_request');
   }
 
   pairResponse(msg: MessageAssembly): Entry {
@@ -614,7 +653,7 @@ class HttpStream implements StreamSink {
         return e;
       }
     }
-    const e: Entry = { req: null, res: msg, upgrade: 'no' };
+    const e: Entry = { req: null, res: msg, upgrade: 'no', interim: [] };
     this.fifo.push(e);
     this.lastResponseEntry = e;
     return e;
@@ -678,6 +717,7 @@ class HttpStream implements StreamSink {
       redactions: [],
       index: this.index++,
       upgraded: e === this.upgradedEntry,
+      interimStatuses: e.interim,
     };
     c.midStream = this.meta.midStream;
     const errors: string[] = [];

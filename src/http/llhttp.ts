@@ -80,6 +80,8 @@ export interface ParsedHead {
   trailers: string[];
   upgrade: boolean;
   keepAlive: boolean;
+  /** True when method/url were read from a rejected start line by the HTTP stream, not by llhttp. */
+  salvaged: boolean;
   /** Bytes of the head seen so far (start line + fields + values + separators, approximately). */
   headBytes: number;
 }
@@ -360,6 +362,7 @@ export class LlhttpParser {
     h.upgrade = false;
     h.keepAlive = false;
     h.headBytes = 0;
+    h.salvaged = false;
     this.lastSpan = SPAN_NONE;
     this.lastSpanOpen = false;
     this.inHead = true;
@@ -453,6 +456,7 @@ function newHead(): ParsedHead {
     trailers: [],
     upgrade: false,
     keepAlive: false,
+    salvaged: false,
     headBytes: 0,
   };
 }
