@@ -60,6 +60,7 @@ const CLOSED_COUNTER: Record<CloseReason, string> = {
   idle_timeout: 'flows_closed_idle_timeout',
   evicted: 'flows_closed_evicted',
   end_of_input: 'flows_closed_end_of_input',
+  shutdown: 'flows_closed_shutdown',
 };
 
 export class FlowTable {

@@ -9,7 +9,7 @@
  */
 export type Dir = 0 | 1;
 
-export type CloseReason = 'fin' | 'rst' | 'idle_timeout' | 'evicted' | 'end_of_input';
+export type CloseReason = 'fin' | 'rst' | 'idle_timeout' | 'evicted' | 'end_of_input' | 'shutdown';
 
 export interface StreamSink {
   /** In-order bytes of direction `dir`, captured at `tsMicros`. */

@@ -1,0 +1,19 @@
+import type { Frame } from '../source/frame';
+import type { Counters } from '../observe/counters';
+
+/**
+ * A packet source of the long-running modes (mirror, sniff). Frames are delivered synchronously to
+ * `onFrame`; `frame.buf` is BORROWED until onFrame returns.
+ */
+export interface LiveSource {
+  /** "mirror:0.0.0.0:4789", "sniff:eth0", ... (goes into connection.source). */
+  readonly name: string;
+  /** Binds / opens capture; resolves once packets can arrive. Rejects with a ShadowtapError naming the fix. */
+  start(onFrame: (frame: Frame) => void): Promise<void>;
+  /** Stops receiving; resolves when no more frames will be delivered. */
+  stop(): Promise<void>;
+  /** True while the source is bound and not shedding load (drives /readyz and the LB health check). */
+  ready(): boolean;
+  /** Copies source-side statistics (kernel socket drops, libpcap drops) into counters; called every second. */
+  pollStats?(counters: Counters): void;
+}
