@@ -5,7 +5,8 @@ import type { Completeness, Exchange, Header, HttpMessageCommon } from './record
  * runs once per exchange). Rules: lowerCamelCase names, default values omitted (false, 0, '',
  * empty lists), bytes as standard base64, uint64 as decimal strings, optional fields present when set.
  */
-export function exchangeToProtoJson(ex: Exchange): Record<string, unknown> {
+/** `withBodies` false leaves `body` out (the JSON lines sink splices bodies in itself). */
+export function exchangeToProtoJson(ex: Exchange, withBodies = true): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const c = ex.connection;
   const conn: Record<string, unknown> = {
@@ -19,13 +20,13 @@ export function exchangeToProtoJson(ex: Exchange): Record<string, unknown> {
   if (c.tunnelSource) conn.tunnelSource = c.tunnelSource;
   out.connection = conn;
   if (ex.request) {
-    const r = message(ex.request);
+    const r = message(ex.request, withBodies);
     if (ex.request.method) r.method = ex.request.method;
     if (ex.request.url) r.url = ex.request.url;
     out.request = reorder(r, ['method', 'url']);
   }
   if (ex.response) {
-    const r = message(ex.response);
+    const r = message(ex.response, withBodies);
     if (ex.response.status) r.status = ex.response.status;
     if (ex.response.reason) r.reason = ex.response.reason;
     out.response = reorder(r, ['status', 'reason']);
@@ -50,11 +51,11 @@ function headers(list: Header[]): Array<{ name: string; value: string }> {
   return list.map((h) => ({ name: h.name, value: h.value }));
 }
 
-function message(m: HttpMessageCommon): Record<string, unknown> {
+function message(m: HttpMessageCommon, withBodies: boolean): Record<string, unknown> {
   const r: Record<string, unknown> = {};
   if (m.httpVersion) r.httpVersion = m.httpVersion;
   if (m.headers.length) r.headers = headers(m.headers);
-  if (m.body.length) r.body = m.body.toString('base64');
+  if (withBodies && m.body.length) r.body = m.body.toString('base64');
   if (m.contentEncodings.length) r.contentEncodings = m.contentEncodings.slice();
   if (m.wireBodySize) r.wireBodySize = String(m.wireBodySize);
   if (m.startMicros) r.startMicros = String(m.startMicros);
