@@ -20,6 +20,8 @@ export interface PipelineOptions {
   decoder?: Partial<DecoderOptions>;
   flows?: Partial<FlowTableOptions>;
   http?: Partial<HttpOptions>;
+  /** Share counters with stages built before the pipeline (redactor, sinks); a new set when absent. */
+  counters?: Counters;
 }
 
 /** How often (capture time) idle flows are expired. */
@@ -27,7 +29,7 @@ const EXPIRE_EVERY_MICROS = 1_000_000;
 
 export class Pipeline {
   /** Byte, flow, HTTP and exchange counters. */
-  readonly counters = new Counters();
+  readonly counters: Counters;
   /** Exactly one increment per frame. */
   readonly packetOutcomes = new Counters();
   private readonly decoder: Decoder;
@@ -39,6 +41,7 @@ export class Pipeline {
   bytes = 0;
 
   constructor(opts: PipelineOptions, private readonly onExchange: (ex: Exchange) => void) {
+    this.counters = opts.counters ?? new Counters();
     this.decoder = new Decoder(opts.decoder ?? {}, this.counters);
     const http = opts.http ?? {};
     const emit = (ex: Exchange): void => this.emit(ex);

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Pipeline } from '../pipeline';
+import { Counters } from '../observe/counters';
 import { readCaptureInput } from '../source/file-source';
 import { CaptureError, type CaptureEnd } from '../source/capture-reader';
 import { ShadowtapError, EXIT_BAD_INPUT, EXIT_OK, EXIT_TRUNCATED_INPUT, EXIT_USAGE } from '../errors';
@@ -86,7 +87,8 @@ export async function runRead(argv: string[]): Promise<number> {
     }
   }
 
-  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn);
+  const counters = new Counters();
+  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
   const sink = openOutput(format, output);
   const sourceName = input === '-' ? 'file:-' : `file:${path.basename(input)}`;
@@ -95,6 +97,7 @@ export async function runRead(argv: string[]): Promise<number> {
   const pipeline = new Pipeline(
     {
       source: sourceName,
+      counters,
       decoder: { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) },
     },
     (ex: Exchange) => {

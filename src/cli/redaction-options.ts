@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
+import type { Counters } from '../observe/counters';
 import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type Redactor } from '../redact/index';
 
 export interface RedactionFlags {
@@ -12,7 +13,7 @@ export interface RedactionFlags {
  * Builds the redactor once at start. Bad rules or an unreadable rules file fail here, never later.
  * Returns null only for an explicit --no-redact, after a loud warning.
  */
-export function redactorFromFlags(flags: RedactionFlags, warn: (msg: string) => void): Redactor | null {
+export function redactorFromFlags(flags: RedactionFlags, warn: (msg: string) => void, counters?: Counters): Redactor | null {
   if (flags.noRedact) {
     warn('WARNING: --no-redact: captured personal data (cookies, tokens, emails, card numbers, ...) will be written unredacted');
     return null;
@@ -33,7 +34,7 @@ export function redactorFromFlags(flags: RedactionFlags, warn: (msg: string) => 
     }
   }
   try {
-    return compileRedactor(config, loadOrCreateKey(flags.keyFile));
+    return compileRedactor(config, loadOrCreateKey(flags.keyFile), counters);
   } catch (err) {
     if (err instanceof RedactConfigError) throw new ShadowtapError('CAP_ERR_REDACT_RULES', err.message, EXIT_USAGE);
     if (err instanceof ShadowtapError) throw err;

@@ -1,0 +1,152 @@
+/**
+ * The compiled redactor state shared by the body/header/url walkers: rule lookup tables built once at
+ * start, the keyed surrogate source, and the per-exchange hit counts (reset for every exchange).
+ */
+import type { Counters } from '../observe/counters';
+import {
+  BUILTIN_DETECTORS, BuiltinDetector, HeaderRule, KeyRule, Mode, normalizeKey, parseJsonPath, PathSeg, RedactConfig,
+} from './config';
+import { RedactConfigError } from './errors';
+import { Keyed } from './keyed';
+import { compilePatterns, CompiledPattern } from './patterns';
+import {
+  maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
+  surrogatePhone, surrogateSecret, surrogateShape, surrogateSsn,
+} from './surrogates';
+
+export interface PathRule {
+  segs: PathSeg[];
+  rule: KeyRule;
+}
+
+export class Ctx {
+  readonly keyed: Keyed;
+  readonly keyRules = new Map<string, KeyRule>();
+  readonly pathRules: PathRule[] = [];
+  readonly headerRules = new Map<string, HeaderRule>();
+  readonly allowKeys: Set<string>;
+  readonly urlHeaders: Set<string>;
+  readonly jwtClaims: Set<string>;
+  readonly patterns: CompiledPattern[];
+  readonly enabled: Record<BuiltinDetector, boolean>;
+  readonly stagingKey: Buffer | undefined;
+  /** Shortest key of any key rule: shorter `key=value` candidates are skipped without a lookup. */
+  readonly minKeyLen: number;
+  /** Hits of the exchange being redacted: rule → count. */
+  counts = new Map<string, number>();
+  /** Nesting depth of opened values (JSON in strings, JWT claims, Basic credentials). */
+  depth = 0;
+
+  constructor(readonly cfg: RedactConfig, key: Buffer, readonly counters?: Counters) {
+    if (!Buffer.isBuffer(key) || key.length < 32) throw new RedactConfigError('redaction key must be at least 32 bytes');
+    this.keyed = new Keyed(Buffer.from(key));
+    for (const r of cfg.keys) {
+      for (const k of r.keys) this.keyRules.set(normalizeKey(k), r);
+      for (const p of r.paths) {
+        this.pathRules.push({
+          segs: parseJsonPath(p, (m) => { throw new RedactConfigError(`redaction rules: key rule "${r.name}": ${m}`); }),
+          rule: r,
+        });
+      }
+    }
+    let minKey = Infinity;
+    for (const k of this.keyRules.keys()) minKey = Math.min(minKey, k.length);
+    this.minKeyLen = minKey;
+    for (const r of cfg.headers) for (const h of r.headers) this.headerRules.set(h.toLowerCase(), r);
+    this.allowKeys = new Set(cfg.allowKeys.map(normalizeKey));
+    this.urlHeaders = new Set(cfg.urlHeaders.map((h) => h.toLowerCase()));
+    this.jwtClaims = new Set(cfg.jwt.claims);
+    this.patterns = compilePatterns(cfg.patterns);
+    const en = {} as Record<BuiltinDetector, boolean>;
+    for (const d of BUILTIN_DETECTORS) en[d] = cfg.detectors[d].enabled;
+    this.enabled = en;
+    this.stagingKey = cfg.jwt.stagingKey.length > 0 ? Buffer.from(cfg.jwt.stagingKey, 'utf8') : undefined;
+    if (cfg.fixedToken.length > 256) throw new RedactConfigError('redaction rules: fixedToken longer than 256');
+  }
+
+  hit(rule: string, n = 1): void {
+    this.counts.set(rule, (this.counts.get(rule) ?? 0) + n);
+  }
+
+  count(counter: string): void {
+    this.counters?.inc(counter);
+  }
+
+  fixed(replacement: string): string {
+    return replacement.length > 0 ? replacement : this.cfg.fixedToken;
+  }
+
+  mask(s: string): string {
+    return maskText(s, this.cfg.mask.char, this.cfg.mask.keepLast);
+  }
+
+  /** Applies a non-surrogate mode; undefined for `surrogate` (the caller computes it). */
+  byMode(mode: Mode, replacement: string, value: string): string | undefined {
+    switch (mode) {
+      case 'fixed': return this.fixed(replacement);
+      case 'mask': return this.mask(value);
+      case 'drop': return '';
+      default: return undefined;
+    }
+  }
+
+  /** Surrogate for a built-in detector hit whose text needs no opening (JWT/bearer/basic are handled by callers). */
+  detectorSurrogate(rule: BuiltinDetector, s: string): string {
+    const k = this.keyed;
+    switch (rule) {
+      case 'email': return surrogateEmail(k, s);
+      case 'phone': return surrogatePhone(k, s);
+      case 'card': return surrogateCard(k, s);
+      case 'iban': return surrogateIban(k, s);
+      case 'ssn': return surrogateSsn(k, s);
+      case 'ipv4': return surrogateIpv4(k, s);
+      case 'ipv6': return surrogateIpv6(k, s);
+      case 'aws_access_key': return surrogateAwsKey(k, s);
+      default: return surrogateSecret(k, s, rule);
+    }
+  }
+
+  /** JSON path rule matching the current path (array elements as `[]`), if any. */
+  pathRule(path: readonly string[]): KeyRule | undefined {
+    for (const pr of this.pathRules) {
+      const segs = pr.segs;
+      if (segs.length !== path.length) continue;
+      let ok = true;
+      for (let i = 0; i < segs.length && ok; i++) ok = segs[i] === '*' || segs[i] === path[i];
+      if (ok) return pr.rule;
+    }
+    return undefined;
+  }
+
+  /** Per-key lookups are cached (keys repeat across records); bounded, cleared when full. */
+  private readonly keyCache = new Map<string, { rule: KeyRule | undefined; allow: boolean }>();
+
+  private keyInfo(key: string): { rule: KeyRule | undefined; allow: boolean } {
+    let e = this.keyCache.get(key);
+    if (e === undefined) {
+      const n = normalizeKey(key);
+      e = { rule: this.keyRules.get(n), allow: this.allowKeys.has(n) };
+      if (key.length <= 64) {
+        if (this.keyCache.size >= 4096) this.keyCache.clear();
+        this.keyCache.set(key, e);
+      }
+    }
+    return e;
+  }
+
+  keyRule(key: string): KeyRule | undefined {
+    return this.keyInfo(key).rule;
+  }
+
+  isAllowKey(key: string | undefined): boolean {
+    return key !== undefined && this.keyInfo(key).allow;
+  }
+
+  shape(s: string, kind: string): string {
+    return surrogateShape(this.keyed, s, kind);
+  }
+
+  secret(s: string, kind = 'secret'): string {
+    return surrogateSecret(this.keyed, s, kind);
+  }
+}

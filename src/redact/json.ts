@@ -1,0 +1,277 @@
+/**
+ * JSON walker: a validating single-pass tokenizer over the text that records edits instead of building a
+ * tree, so untouched bytes (number spellings, whitespace, escapes, key order) stay exactly as captured and
+ * a body without findings is returned as the same string. Key rules apply by member name (normalised) and
+ * by JSON path; a rule on an object/array applies to every leaf below it; `drop` removes the member.
+ * Value detectors run on every string (keys included) and every integer that could be a card.
+ * Fails (returns undefined) on invalid JSON or nesting deeper than MAX_NESTING.
+ */
+import type { KeyRule } from './config';
+import type { Ctx } from './ctx';
+import { surrogateCard } from './surrogates';
+import { applyKeyRule, applyKeyRuleNumber, redactText } from './text';
+import { isCard } from './validators';
+
+const MAX_NESTING = 512;
+const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+const PLAIN_KEY = /^[A-Za-z_$-]*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f]/;
+
+class JsonFail extends Error {}
+const FAIL = new JsonFail('json');
+
+interface Edit { start: number; end: number; repl: string }
+interface Member { start: number; end: number; drop: boolean }
+
+class Walker {
+  i = 0;
+  readonly edits: Edit[] = [];
+  readonly path: string[] = [];
+  private nest = 0;
+  private readonly usePaths: boolean;
+
+  constructor(
+    private readonly ctx: Ctx,
+    private readonly s: string,
+    private readonly topRule: ((k: string) => KeyRule | undefined) | undefined,
+  ) {
+    this.usePaths = ctx.pathRules.length > 0;
+  }
+
+  ws(): void {
+    const s = this.s;
+    let i = this.i;
+    for (;;) {
+      const c = s.charCodeAt(i);
+      if (c === 32 || c === 10 || c === 13 || c === 9) i++;
+      else break;
+    }
+    this.i = i;
+  }
+
+  /** Reads a string at `i` (which is a quote); returns its decoded value, leaves `i` after it. */
+  str(): string {
+    const s = this.s;
+    const start = this.i;
+    let j = start + 1;
+    for (;;) {
+      const k = s.indexOf('"', j);
+      if (k < 0) throw FAIL;
+      let b = k - 1;
+      while (s.charCodeAt(b) === 92) b--;
+      if ((k - 1 - b) % 2 === 1) {
+        j = k + 1;
+        continue;
+      }
+      this.i = k + 1;
+      const raw = s.slice(start + 1, k);
+      if (CONTROL.test(raw)) throw FAIL;
+      if (!raw.includes('\\')) return raw;
+      try {
+        return JSON.parse(s.slice(start, k + 1)) as string;
+      } catch {
+        throw FAIL;
+      }
+    }
+  }
+
+  edit(start: number, end: number, repl: string): void {
+    this.edits.push({ start, end, repl });
+  }
+
+  value(rule: KeyRule | undefined, numeric: boolean, skip: boolean): void {
+    const s = this.s;
+    const c = s.charCodeAt(this.i);
+    if (c === 34) {
+      const start = this.i;
+      const v = this.str();
+      if (skip) return;
+      const r = rule !== undefined ? applyKeyRule(this.ctx, rule, v) : redactText(this.ctx, v, numeric);
+      if (r !== v) this.edit(start, this.i, JSON.stringify(r));
+      return;
+    }
+    if (c === 123) return this.object(rule, numeric, skip);
+    if (c === 91) return this.array(rule, numeric, skip);
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      NUMBER.lastIndex = this.i;
+      const m = NUMBER.exec(s);
+      if (m === null) throw FAIL;
+      const start = this.i;
+      const num = m[0];
+      this.i += num.length;
+      if (skip) return;
+      if (rule !== undefined) {
+        this.edit(start, this.i, applyKeyRuleNumber(this.ctx, rule, num));
+      } else if (numeric && num.length >= 12 && num.length <= 19 && this.ctx.enabled.card && isCard(num)) {
+        this.ctx.hit('card');
+        const setting = this.ctx.cfg.detectors.card;
+        const r = this.ctx.byMode(setting.mode, setting.replacement, num);
+        this.edit(start, this.i, r === undefined ? surrogateCard(this.ctx.keyed, num) : setting.mode === 'drop' ? 'null' : JSON.stringify(r));
+      }
+      return;
+    }
+    if (s.startsWith('true', this.i)) this.i += 4;
+    else if (s.startsWith('false', this.i)) this.i += 5;
+    else if (s.startsWith('null', this.i)) this.i += 4;
+    else throw FAIL;
+  }
+
+  object(inherited: KeyRule | undefined, numeric: boolean, skip: boolean): void {
+    if (++this.nest > MAX_NESTING) throw FAIL;
+    const s = this.s;
+    const objStart = this.i;
+    const editMark = this.edits.length;
+    const top = this.nest === 1;
+    this.i++;
+    this.ws();
+    const members: Member[] = [];
+    let anyDrop = false;
+    if (s.charCodeAt(this.i) === 125) {
+      this.i++;
+      this.nest--;
+      return;
+    }
+    for (;;) {
+      if (s.charCodeAt(this.i) !== 34) throw FAIL;
+      const keyStart = this.i;
+      const key = this.str();
+      const keyEnd = this.i;
+      if (!skip && key.length >= 3 && !PLAIN_KEY.test(key)) {
+        const rk = redactText(this.ctx, key);
+        if (rk !== key) this.edit(keyStart, keyEnd, JSON.stringify(rk));
+      }
+      this.ws();
+      if (s.charCodeAt(this.i) !== 58) throw FAIL;
+      this.i++;
+      this.ws();
+      if (this.usePaths) this.path.push(key);
+      let rule = inherited;
+      if (rule === undefined && !skip) {
+        rule = (top && this.topRule !== undefined ? this.topRule(key) : undefined)
+          ?? (this.usePaths ? this.ctx.pathRule(this.path) : undefined)
+          ?? this.ctx.keyRule(key);
+      }
+      const drop = !skip && inherited === undefined && rule !== undefined && rule.mode === 'drop';
+      if (drop) {
+        this.ctx.hit(`key:${rule!.name}`);
+        anyDrop = true;
+      }
+      this.value(rule, numeric && !this.ctx.isAllowKey(key), skip || drop);
+      if (this.usePaths) this.path.pop();
+      members.push({ start: keyStart, end: this.i, drop });
+      this.ws();
+      const c = s.charCodeAt(this.i);
+      if (c === 44) {
+        this.i++;
+        this.ws();
+        continue;
+      }
+      if (c === 125) {
+        this.i++;
+        break;
+      }
+      throw FAIL;
+    }
+    this.nest--;
+    if (anyDrop) this.applyDrops(objStart, editMark, members);
+  }
+
+  /** Removes dropped members (and the right commas) and the edits that fell inside them. */
+  private applyDrops(objStart: number, editMark: number, members: Member[]): void {
+    const tail = this.edits.splice(editMark);
+    const inDropped = (e: Edit): boolean => members.some((m) => m.drop && e.start >= m.start && e.end <= m.end);
+    const keep = tail.filter((e) => !inDropped(e));
+    const k = members.length;
+    let i = 0;
+    while (i < k) {
+      if (!members[i].drop) {
+        i++;
+        continue;
+      }
+      let j = i;
+      while (j + 1 < k && members[j + 1].drop) j++;
+      if (j + 1 < k) keep.push({ start: members[i].start, end: members[j + 1].start, repl: '' });
+      else if (i > 0) keep.push({ start: members[i - 1].end, end: members[j].end, repl: '' });
+      else keep.push({ start: members[0].start, end: members[k - 1].end, repl: '' });
+      i = j + 1;
+    }
+    keep.sort((a, b) => a.start - b.start);
+    void objStart;
+    for (const e of keep) this.edits.push(e);
+  }
+
+  array(rule: KeyRule | undefined, numeric: boolean, skip: boolean): void {
+    if (++this.nest > MAX_NESTING) throw FAIL;
+    const s = this.s;
+    this.i++;
+    this.ws();
+    if (s.charCodeAt(this.i) === 93) {
+      this.i++;
+      this.nest--;
+      return;
+    }
+    if (this.usePaths) this.path.push('[]');
+    for (;;) {
+      let r = rule;
+      if (r === undefined && !skip && this.usePaths) r = this.ctx.pathRule(this.path);
+      if (r !== undefined && r !== rule && r.mode === 'drop') {
+        this.ctx.hit(`key:${r.name}`);
+        const start = this.i;
+        this.value(undefined, numeric, true);
+        this.edit(start, this.i, 'null');
+      } else {
+        this.value(r, numeric, skip);
+      }
+      this.ws();
+      const c = s.charCodeAt(this.i);
+      if (c === 44) {
+        this.i++;
+        this.ws();
+        continue;
+      }
+      if (c === 93) {
+        this.i++;
+        break;
+      }
+      throw FAIL;
+    }
+    if (this.usePaths) this.path.pop();
+    this.nest--;
+  }
+}
+
+/**
+ * Redacts a JSON text. Returns the same string when nothing changed, undefined when it is not JSON.
+ * `nested` = true for JSON found inside a string (must be an object or array).
+ * `topRule` adds member rules for the top-level object only (JWT claims).
+ */
+export function redactJsonText(
+  ctx: Ctx, text: string, nested: boolean, topRule?: (k: string) => KeyRule | undefined,
+): string | undefined {
+  const w = new Walker(ctx, text, topRule);
+  try {
+    w.ws();
+    if (text.charCodeAt(w.i) === 0xfeff && !nested) {
+      w.i++;
+      w.ws();
+    }
+    const c = text.charCodeAt(w.i);
+    if (nested && c !== 123 && c !== 91) return undefined;
+    if (w.i >= text.length) return undefined;
+    w.value(undefined, true, false);
+    w.ws();
+    if (w.i !== text.length) return undefined;
+  } catch (e) {
+    if (e instanceof JsonFail) return undefined;
+    throw e;
+  }
+  if (w.edits.length === 0) return text;
+  let out = '';
+  let last = 0;
+  for (const e of w.edits) {
+    out += text.slice(last, e.start) + e.repl;
+    last = e.end;
+  }
+  return out + text.slice(last);
+}
