@@ -64,6 +64,16 @@ export class Pipeline {
     }
   }
 
+  /**
+   * Counts a frame that a stage in front of the pipeline (dedup) kept from entering it, so that
+   * every frame still lands in exactly one packet-outcome counter.
+   */
+  countWithheld(frame: Frame, outcome: string): void {
+    this.packets++;
+    this.bytes += frame.capLen;
+    this.packetOutcomes.inc(outcome);
+  }
+
   /** Live sources call this on a wall-clock timer so idle flows expire while no packets arrive. */
   tick(nowMicros: number): void {
     if (nowMicros > this.nowMicros) this.nowMicros = nowMicros;

@@ -1,11 +1,13 @@
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { runRead } from './read-command';
+import { runSniff } from './sniff-command';
 import { VERSION } from '../version';
 
 const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted on the spot
 
 Usage:
   shadowtap read FILE|- [options]        pcap/pcapng file (or stdin) -> exchanges
+  shadowtap sniff -i IFACE [options]     live capture with libpcap (node DaemonSet)
   shadowtap --help | --version
 
 Run \`shadowtap read --help\` for the options of a command. See README.md.
@@ -18,6 +20,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'read':
         return await runRead(rest);
+      case 'sniff':
+        return await runSniff(rest);
       case '--version':
       case '-V':
         process.stdout.write(VERSION + '\n');

@@ -11,6 +11,8 @@ import { redactorFromFlags } from './redaction-options';
 import { formatSummary, summaryObject } from '../observe/summary';
 import { ProgressBar } from '../observe/progress-bar';
 import type { Exchange } from '../exchange/record';
+import type { Frame } from '../source/frame';
+import { dedupFrameHandler } from '../dedup/index';
 
 const HELP = `Usage: shadowtap read FILE|- [options]
 
@@ -26,6 +28,7 @@ Options:
       --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
       --redact-key-file FILE HMAC key for redaction surrogates (default: $SHADOWTAP_REDACT_KEY or a per-node key)
       --no-redact            write captured values unredacted (warns)
+      --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
 
@@ -57,6 +60,7 @@ export async function runRead(argv: string[]): Promise<number> {
       'no-redact': { type: 'boolean' },
       'vxlan-port': { type: 'string', multiple: true },
       'geneve-port': { type: 'string', multiple: true },
+      dedup: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -104,6 +108,8 @@ export async function runRead(argv: string[]): Promise<number> {
       sink.write(redactor ? redactor.redact(ex) : ex);
     },
   );
+  // --dedup: drop the second copy of a packet seen on two interfaces (tcpdump -i any); counted as duplicate_suppressed.
+  const onFrame = values.dedup ? dedupFrameHandler(pipeline) : (f: Frame): void => pipeline.onFrame(f);
   const showProgress = values['no-progress'] ? false : values.progress ?? (!!process.stderr.isTTY && (size ?? 0) > 32 * 1024 * 1024);
   const bar = showProgress ? new ProgressBar(process.stderr, size) : undefined;
   const weirds = pipeline.counters;
@@ -113,7 +119,7 @@ export async function runRead(argv: string[]): Promise<number> {
   try {
     end = await readCaptureInput(
       input,
-      { onFrame: (f) => pipeline.onFrame(f), onWeird: (name) => weirds.inc(name) },
+      { onFrame, onWeird: (name) => weirds.inc(name) },
       bar ? (done, total) => bar.update(done, total) : undefined,
     );
   } catch (err) {
