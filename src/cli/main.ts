@@ -1,6 +1,8 @@
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { runRead } from './read-command';
 import { runSniff } from './sniff-command';
+import { runCollect } from './collect-command';
+import { runInspect } from './inspect-command';
 import { VERSION } from '../version';
 
 const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted on the spot
@@ -8,6 +10,8 @@ const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted o
 Usage:
   shadowtap read FILE|- [options]        pcap/pcapng file (or stdin) -> exchanges
   shadowtap sniff -i IFACE [options]     live capture with libpcap (node DaemonSet)
+  shadowtap collect --listen ADDR:PORT --store DIR   the reference replay service
+  shadowtap inspect DIR [--format jsonl|har|table]   what the collector stored
   shadowtap --help | --version
 
 Run \`shadowtap read --help\` for the options of a command. See README.md.
@@ -22,6 +26,10 @@ export async function main(argv: string[]): Promise<number> {
         return await runRead(rest);
       case 'sniff':
         return await runSniff(rest);
+      case 'collect':
+        return await runCollect(rest);
+      case 'inspect':
+        return await runInspect(rest);
       case '--version':
       case '-V':
         process.stdout.write(VERSION + '\n');

@@ -13,8 +13,10 @@ import { ProgressBar } from '../observe/progress-bar';
 import type { Exchange } from '../exchange/record';
 import type { Frame } from '../source/frame';
 import { dedupFrameHandler } from '../dedup/index';
+import { SINK_HELP, SINK_OPTIONS } from './sink-options';
+import { attachRemoteSink } from './attach-sink';
 
-const HELP = `Usage: shadowtap read FILE|- [options]
+const HELP = () => `Usage: shadowtap read FILE|- [options]
 
 Reads a pcap (µs or ns, either byte order) or pcapng capture, or '-' for standard input, and writes the
 HTTP exchanges it holds, redacted, to stdout or -o FILE. A summary goes to stderr.
@@ -32,6 +34,7 @@ Options:
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
 
+${SINK_HELP}
 Exit status: 0 done; 1 usage or configuration error; 2 input unreadable, empty or not a capture;
 3 input cut short inside a record (everything before the cut was written); 4 output failed.
 `;
@@ -61,11 +64,12 @@ export async function runRead(argv: string[]): Promise<number> {
       'vxlan-port': { type: 'string', multiple: true },
       'geneve-port': { type: 'string', multiple: true },
       dedup: { type: 'boolean' },
+      ...SINK_OPTIONS,
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP());
     return EXIT_OK;
   }
   if (positionals.length !== 1) {
@@ -94,7 +98,9 @@ export async function runRead(argv: string[]): Promise<number> {
   const counters = new Counters();
   const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
-  const sink = openOutput(format, output);
+  // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
+  const local = (values as Record<string, unknown>).sink !== undefined && values.output === undefined ? null : openOutput(format, output);
+  const sink = attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output);
   const sourceName = input === '-' ? 'file:-' : `file:${path.basename(input)}`;
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
