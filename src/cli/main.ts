@@ -1,6 +1,7 @@
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { runRead } from './read-command';
 import { runSniff } from './sniff-command';
+import { runMirror } from './mirror-command';
 import { runCollect } from './collect-command';
 import { runInspect } from './inspect-command';
 import { VERSION } from '../version';
@@ -9,6 +10,7 @@ const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted o
 
 Usage:
   shadowtap read FILE|- [options]        pcap/pcapng file (or stdin) -> exchanges
+  shadowtap mirror [options]             AWS VPC Traffic Mirroring target (VXLAN 4789, GENEVE 6081)
   shadowtap sniff -i IFACE [options]     live capture with libpcap (node DaemonSet)
   shadowtap collect --listen ADDR:PORT --store DIR   the reference replay service
   shadowtap inspect DIR [--format jsonl|har|table]   what the collector stored
@@ -24,6 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'read':
         return await runRead(rest);
+      case 'mirror':
+        return await runMirror(rest);
       case 'sniff':
         return await runSniff(rest);
       case 'collect':

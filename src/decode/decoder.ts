@@ -218,6 +218,7 @@ export class Decoder {
       const bits = s.tunnelBits;
       out.tunnel = bits === (TUNNEL_GENEVE | TUNNEL_VXLAN) ? 'geneve+vxlan' : bits === TUNNEL_GENEVE ? 'geneve' : 'vxlan';
       if (s.tunnelSrcVersion !== 0) out.tunnelSource = this.tunnelSourceText(s);
+      else if (frame.tunnelSource !== undefined) out.tunnelSource = frame.tunnelSource;
       if (status !== 'tunnel_depth_exceeded' && status !== 'ip_fragment_buffered' && status !== 'ip_fragment_dropped') {
         const v = s.vniVerdict(out.vni);
         if (v !== '') status = v;

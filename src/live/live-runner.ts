@@ -8,6 +8,10 @@ import { Metrics } from './metrics';
 import { startHttpEndpoints } from './http-endpoints';
 import { startHealthListener } from './health-listener';
 import { EXIT_OK } from '../errors';
+import { EventLoopLag } from './event-loop-lag';
+
+/** Default bound on event-loop lag before /readyz and the LB health check report "not ready". */
+export const DEFAULT_MAX_EVENT_LOOP_LAG_MS = 1000;
 
 export interface LiveRunOptions {
   httpHost: string;
@@ -20,6 +24,28 @@ export interface LiveRunOptions {
   statsIntervalMs: number;
   /** Extra readiness condition (e.g. the sink is not shedding load). */
   sinkReady?: () => boolean;
+  /**
+   * Load shedding bound: while the event loop lags more than this (ms, worst of the last 1-2 s),
+   * the agent is not keeping up and reports not ready. Default DEFAULT_MAX_EVENT_LOOP_LAG_MS; 0 = off.
+   */
+  maxEventLoopLagMs?: number;
+  /** Called once the source is started and the listeners are up (tests, benchmarks). */
+  onStarted?: () => void;
+}
+
+/**
+ * Readiness of a live mode (/readyz, LB health port): the source is bound/open, and the pipeline is
+ * not shedding load. Shedding = the event loop lagged more than `maxEventLoopLagMs` in the last
+ * 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
+ * or the source itself reports falling behind (kernel socket drops in the last seconds), or the
+ * sink reports backpressure.
+ */
+export function liveReadiness(source: LiveSource, lag: EventLoopLag, maxLagMs: number, sinkReady?: () => boolean): () => boolean {
+  return () =>
+    source.ready() &&
+    !(maxLagMs > 0 && lag.lagMs > maxLagMs) &&
+    !(source.shedding ? source.shedding() : false) &&
+    (sinkReady ? sinkReady() : true);
 }
 
 /**
@@ -35,20 +61,30 @@ export async function runLive(
   log: Logger,
   stop?: Promise<void>,
 ): Promise<number> {
-  const extras: Record<string, number> = {};
-  const metrics = new Metrics(pipeline, () => extras);
+  const lag = new EventLoopLag();
+  lag.start();
+  const maxLag = opts.maxEventLoopLagMs ?? DEFAULT_MAX_EVENT_LOOP_LAG_MS;
+  const ready = liveReadiness(source, lag, maxLag, opts.sinkReady);
+  const metrics = new Metrics(pipeline, () => ({
+    ...(source.gauges ? source.gauges() : {}),
+    event_loop_lag_seconds: lag.lagMs / 1000,
+    ready: ready() ? 1 : 0,
+    source_bound: source.ready() ? 1 : 0,
+  }));
   let lastSeen = 0;
   let lastPackets = 0;
-  const ready = (): boolean => source.ready() && (opts.sinkReady ? opts.sinkReady() : true);
   const servers: Array<http.Server | net.Server> = [];
   try {
     if (opts.httpPort) servers.push(await startHttpEndpoints(opts.httpHost, opts.httpPort, ready, metrics, log));
     if (opts.healthPort) servers.push(await startHealthListener(opts.healthHost, opts.healthPort, ready));
     await source.start((frame) => pipeline.onFrame(frame));
   } catch (err) {
+    lag.stop();
     for (const s of servers) s.close();
     throw err;
   }
+  source.pollStats?.(pipeline.counters);
+  opts.onStarted?.();
   log.info({ source: source.name, httpPort: opts.httpPort || undefined, healthPort: opts.healthPort || undefined }, 'capturing');
 
   const tick = setInterval(() => {
@@ -74,13 +110,18 @@ export async function runLive(
       }, opts.statsIntervalMs)
     : undefined;
 
+  let onTerm: (() => void) | undefined;
+  let onInt: (() => void) | undefined;
   const signalled = new Promise<string>((resolve) => {
-    const on = (sig: string): void => resolve(sig);
-    process.once('SIGTERM', () => on('SIGTERM'));
-    process.once('SIGINT', () => on('SIGINT'));
-    if (stop) void stop.then(() => on('stop'));
+    onTerm = () => resolve('SIGTERM');
+    onInt = () => resolve('SIGINT');
+    process.once('SIGTERM', onTerm);
+    process.once('SIGINT', onInt);
+    if (stop) void stop.then(() => resolve('stop'));
   });
   const why = await signalled;
+  process.removeListener('SIGTERM', onTerm!);
+  process.removeListener('SIGINT', onInt!);
   log.info({ reason: why }, 'shutting down: flushing open exchanges');
   clearInterval(tick);
   if (stats) clearInterval(stats);
@@ -88,7 +129,16 @@ export async function runLive(
   source.pollStats?.(pipeline.counters);
   pipeline.finish('shutdown');
   await sink.close();
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  lag.stop();
+  await Promise.all(
+    servers.map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.close(() => r());
+          (s as http.Server).closeAllConnections?.();
+        }),
+    ),
+  );
   log.info({ packets: pipeline.packets, exchanges: pipeline.counters.get('exchanges_emitted'), counters: pipeline.counters.snapshot() }, 'stopped');
   return EXIT_OK;
 }

@@ -12,8 +12,18 @@ export interface LiveSource {
   start(onFrame: (frame: Frame) => void): Promise<void>;
   /** Stops receiving; resolves when no more frames will be delivered. */
   stop(): Promise<void>;
-  /** True while the source is bound and not shedding load (drives /readyz and the LB health check). */
+  /** True while the source is bound / open (drives /readyz and the LB health check). */
   ready(): boolean;
   /** Copies source-side statistics (kernel socket drops, libpcap drops) into counters; called every second. */
   pollStats?(counters: Counters): void;
+  /**
+   * Optional: true while the source sees itself falling behind (e.g. the kernel dropped datagrams on
+   * its sockets in the last seconds). Counts as load shedding for /readyz.
+   */
+  shedding?(): boolean;
+  /**
+   * Optional gauges for /metrics, as of the last pollStats: metric name (without the shadowtap_
+   * prefix, optionally with a Prometheus label set, e.g. `udp_rcvbuf_bytes{listener="vxlan"}`) → value.
+   */
+  gauges?(): Record<string, number>;
 }

@@ -5,6 +5,10 @@ import type { Pipeline } from '../pipeline';
  * Prometheus exposition for the live modes. Pipeline counters are rendered directly from the
  * Counters snapshot (no per-packet prom-client calls on the hot path); process and event-loop
  * metrics (nodejs_eventloop_lag_seconds, ...) come from prom-client's default collectors.
+ *
+ * `extra()` supplies gauges: key = metric name without the `shadowtap_` prefix, optionally with a
+ * label set (`udp_rcvbuf_bytes{listener="vxlan"}`); samples of one name are grouped under one
+ * HELP/TYPE header.
  */
 export class Metrics {
   private readonly registry = new promClient.Registry();
@@ -22,8 +26,9 @@ export class Metrics {
       lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} counter`);
       for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
     };
-    const gauge = (name: string, help: string, v: number): void => {
-      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${v}`);
+    const gauge = (name: string, help: string, samples: Array<[string, number]>): void => {
+      lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`);
+      for (const [labels, v] of samples) lines.push(`${name}${labels} ${v}`);
     };
     counter('shadowtap_packets_received_total', 'Frames received from the source.', [['', p.packets]]);
     counter('shadowtap_bytes_received_total', 'Captured bytes received from the source.', [['', p.bytes]]);
@@ -40,8 +45,17 @@ export class Metrics {
       'Named pipeline counters (drops, gaps, parse errors, redaction rules, sink events).',
       Object.entries(c).map(([k, v]) => [`{name="${k}"}`, v]),
     );
-    for (const [k, v] of Object.entries(this.extra())) gauge(`shadowtap_${k}`, `Source statistic ${k}.`, v);
-    gauge('shadowtap_active_flows', 'TCP connections currently tracked.', p.activeFlows);
+    const groups = new Map<string, Array<[string, number]>>();
+    for (const [key, v] of Object.entries(this.extra())) {
+      const brace = key.indexOf('{');
+      const name = brace < 0 ? key : key.slice(0, brace);
+      const labels = brace < 0 ? '' : key.slice(brace);
+      let g = groups.get(name);
+      if (!g) groups.set(name, (g = []));
+      g.push([labels, v]);
+    }
+    for (const [name, samples] of groups) gauge(`shadowtap_${name}`, `Live statistic ${name}.`, samples);
+    gauge('shadowtap_active_flows', 'TCP connections currently tracked.', [['', p.activeFlows]]);
     return lines.join('\n') + '\n' + (await this.registry.metrics());
   }
 }

@@ -16,6 +16,12 @@ export interface Frame {
   tsMicros: number;
   /** First layer: a LINKTYPE_* value (see src/wire/link-types.ts). */
   linkType: number;
+  /**
+   * Outer source address of a tunnel frame whose outer IP header is not in `buf` (the UDP mirror
+   * sockets deliver the VXLAN/GENEVE header first; this is the datagram's source address). The
+   * decoder uses it as the packet's tunnelSource when it saw no outer IP header itself.
+   */
+  tunnelSource?: string;
 }
 
 export function newFrame(): Frame {
