@@ -24,9 +24,13 @@ COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/proto ./proto
-# sniff needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode); grant them to node as file capabilities
-# so the non-root user can capture when the pod/container is given those capabilities.
-RUN setcap cap_net_raw,cap_net_admin+eip "$(readlink -f /usr/local/bin/node)"
+# sniff needs CAP_NET_RAW (and CAP_NET_ADMIN for promiscuous mode). A copy of node carries them as file
+# capabilities so the non-root user can capture; only the sniff DaemonSet runs it (its `command`). The plain
+# node stays without file capabilities: the kernel refuses to exec a binary whose file capabilities the
+# container lacks, and mirror/collect need none.
+RUN cp "$(readlink -f /usr/local/bin/node)" /opt/shadowtap/node-capture \
+    && setcap cap_net_raw,cap_net_admin+eip /opt/shadowtap/node-capture
+EXPOSE 4789/udp 4789/tcp 9464 9465
 USER shadowtap
 ENV SHADOWTAP_STATE_DIR=/var/lib/shadowtap
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/opt/shadowtap/bin/shadowtap.js"]
