@@ -62,3 +62,19 @@ export function attachRemoteSink(
   if (!remote) return local;
   return local ? new TeeSink(local, remote) : remote;
 }
+
+/**
+ * For the live modes (mirror, sniff): `local` alone without --sink; with --sink, the replay service plus
+ * `local` when the user asked for -o; with --sink and no -o, the replay service only.
+ */
+export function attachLiveSink(
+  values: Record<string, unknown>,
+  openLocal: () => ExchangeSink,
+  counters: Counters,
+  warn: (msg: string) => void,
+  mode: 'mirror' | 'sniff',
+): ExchangeSink {
+  const remote = openRemoteSink(values, counters, mode, warn);
+  if (!remote) return openLocal();
+  return values.output === undefined ? remote : new TeeSink(openLocal(), remote);
+}

@@ -3,6 +3,8 @@ import { Pipeline } from '../pipeline';
 import { Counters } from '../observe/counters';
 import { EXIT_OK } from '../errors';
 import { openOutput } from './output-options';
+import { SINK_HELP, SINK_OPTIONS } from './sink-options';
+import { attachLiveSink } from './attach-sink';
 import { redactorFromFlags } from './redaction-options';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
@@ -80,20 +82,32 @@ export async function runMirror(argv: string[]): Promise<number> {
       'log-level': { type: 'string' },
       config: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...SINK_OPTIONS,
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP + '\n' + SINK_HELP);
     return EXIT_OK;
   }
-  const { config: configFile, help: _help, 'no-redact': noRedact, ...rest } = values;
-  const flags: FlagValues = { ...rest, redact: noRedact ? false : undefined };
-  const cfg = loadMirrorConfig(flags, process.env, configFile);
-  return runMirrorWith(cfg);
+  const all = values as Record<string, unknown>;
+  const sinkValues: Record<string, unknown> = { output: all.output };
+  for (const k of Object.keys(SINK_OPTIONS)) {
+    sinkValues[k] = all[k];
+    delete all[k];
+  }
+  const { config: configFile, help: _help, 'no-redact': noRedact, ...rest } = all;
+  const flags = { ...rest, redact: noRedact ? false : undefined } as FlagValues;
+  const cfg = loadMirrorConfig(flags, process.env, configFile as string | undefined);
+  return runMirrorWith(cfg, undefined, undefined, sinkValues);
 }
 
 /** Runs the mirror target with a loaded configuration (also the entry point for embedding/tests). */
-export async function runMirrorWith(cfg: MirrorConfig, stop?: Promise<void>, onStarted?: (source: UdpMirrorSource) => void): Promise<number> {
+export async function runMirrorWith(
+  cfg: MirrorConfig,
+  stop?: Promise<void>,
+  onStarted?: (source: UdpMirrorSource) => void,
+  sinkValues: Record<string, unknown> = {},
+): Promise<number> {
   const warn = (msg: string): void => {
     process.stderr.write(`shadowtap: ${msg}\n`);
   };
@@ -105,7 +119,7 @@ export async function runMirrorWith(cfg: MirrorConfig, stop?: Promise<void>, onS
     { listen: cfg.listen, geneveListen: cfg.geneveListen, rcvbufBytes: cfg.rcvbufBytes },
     base.child({ component: 'udp' }),
   );
-  const sink = openOutput(cfg.format, cfg.output);
+  const sink = attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror');
   const pipeline = new Pipeline(
     {
       source: source.name,

@@ -1,7 +1,10 @@
 import { parseArgs } from 'node:util';
+import { Counters } from '../observe/counters';
 import { Pipeline } from '../pipeline';
 import { ShadowtapError, EXIT_OK, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
+import { SINK_HELP, SINK_OPTIONS } from './sink-options';
+import { attachLiveSink } from './attach-sink';
 import { redactorFromFlags } from './redaction-options';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
@@ -98,6 +101,7 @@ export async function runSniff(argv: string[]): Promise<number> {
       duration: { type: 'string' },
       output: { type: 'string', short: 'o' },
       format: { type: 'string', short: 'F' },
+      ...SINK_OPTIONS,
       'redact-rules': { type: 'string' },
       'redact-key-file': { type: 'string' },
       'no-redact': { type: 'boolean' },
@@ -111,7 +115,7 @@ export async function runSniff(argv: string[]): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(HELP + '\n' + SINK_HELP);
     return EXIT_OK;
   }
   const interfaces = values.interface ?? [];
@@ -137,15 +141,17 @@ export async function runSniff(argv: string[]): Promise<number> {
   // Fails with what to install when libpcap / cap is missing; read and mirror never load cap.
   const cap = loadCap();
   const log = createLogger(values['log-level']).child({ component: 'sniff' });
-  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn);
+  const counters = new Counters();
+  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const capture = new LiveCaptureSource(
     { interfaces, exclude: values.exclude ?? [], filter: values.filter ?? '', snaplen, bufferSize, rescanMs },
     { cap, log },
   );
-  const sink = openOutput(format, values.output ?? '-');
+  const sink = attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-'), counters, (m) => log.warn(m), 'sniff');
   const pipeline = new Pipeline(
     {
       source: capture.name,
+      counters,
       decoder: { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) },
     },
     (ex: Exchange) => {
