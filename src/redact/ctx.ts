@@ -9,10 +9,20 @@ import {
 import { RedactConfigError } from './errors';
 import { Keyed } from './keyed';
 import { compilePatterns, CompiledPattern } from './patterns';
+import { prescan } from './prescan';
 import {
   maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
   surrogatePhone, surrogateSecret, surrogateShape, surrogateSsn,
 } from './surrogates';
+
+const PLAIN_KEY = /^[A-Za-z_$-]*$/;
+
+export interface KeyInfo {
+  rule: KeyRule | undefined;
+  allow: boolean;
+  /** The member name itself must go through the value detectors (JSON walker). */
+  scan: boolean;
+}
 
 export interface PathRule {
   segs: PathSeg[];
@@ -119,13 +129,20 @@ export class Ctx {
   }
 
   /** Per-key lookups are cached (keys repeat across records); bounded, cleared when full. */
-  private readonly keyCache = new Map<string, { rule: KeyRule | undefined; allow: boolean }>();
+  private readonly keyCache = new Map<string, KeyInfo>();
 
-  private keyInfo(key: string): { rule: KeyRule | undefined; allow: boolean } {
+  /** Rule, allow-list membership and whether the key text itself needs the detectors, for one member name. */
+  keyInfo(key: string): KeyInfo {
     let e = this.keyCache.get(key);
     if (e === undefined) {
       const n = normalizeKey(key);
-      e = { rule: this.keyRules.get(n), allow: this.allowKeys.has(n) };
+      e = {
+        rule: this.keyRules.get(n),
+        allow: this.allowKeys.has(n),
+        // Keys of letters, '_', '$', '-' (or shorter than 3) are not scanned; nor are keys in which the pre-scan
+        // finds no trigger (valid only without user patterns, which the pre-scan cannot see).
+        scan: key.length >= 3 && !PLAIN_KEY.test(key) && (this.patterns.length > 0 || prescan(key) !== 0),
+      };
       if (key.length <= 64) {
         if (this.keyCache.size >= 4096) this.keyCache.clear();
         this.keyCache.set(key, e);

@@ -13,13 +13,39 @@ import { applyKeyRule, applyKeyRuleNumber, redactText } from './text';
 import { isCard } from './validators';
 
 const MAX_NESTING = 512;
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const PLAIN_KEY = /^[A-Za-z_$-]*$/;
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f]/;
 
 class JsonFail extends Error {}
 const FAIL = new JsonFail('json');
+
+function digitsEnd(s: string, i: number): number {
+  for (;;) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) i++;
+    else return i;
+  }
+}
+
+/** End of the JSON number at `i`: -?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)? (throws FAIL if there is none). */
+function numberEnd(s: string, i: number): number {
+  if (s.charCodeAt(i) === 45) i++;
+  const c = s.charCodeAt(i);
+  if (c === 48) i++;
+  else if (c >= 49 && c <= 57) i = digitsEnd(s, i + 1);
+  else throw FAIL;
+  if (s.charCodeAt(i) === 46) {
+    const e = digitsEnd(s, i + 1);
+    if (e > i + 1) i = e; // "1." is not part of the number (the caller then fails on the '.')
+  }
+  const x = s.charCodeAt(i);
+  if (x === 101 || x === 69) {
+    let k = i + 1;
+    const sg = s.charCodeAt(k);
+    if (sg === 43 || sg === 45) k++;
+    const e = digitsEnd(s, k);
+    if (e > k) i = e;
+  }
+  return i;
+}
 
 interface Edit { start: number; end: number; repl: string }
 interface Member { start: number; end: number; drop: boolean }
@@ -28,6 +54,8 @@ class Walker {
   i = 0;
   readonly edits: Edit[] = [];
   readonly path: string[] = [];
+  /** Member spans of the open objects: start (or -1 - start when dropped), end. */
+  private readonly spans: number[] = [];
   private nest = 0;
   private readonly usePaths: boolean;
 
@@ -54,25 +82,28 @@ class Walker {
   str(): string {
     const s = this.s;
     const start = this.i;
+    const n = s.length;
     let j = start + 1;
+    let escaped = false;
+    // One pass: the closing quote, raw control characters (invalid JSON) and whether any escape occurs.
     for (;;) {
-      const k = s.indexOf('"', j);
-      if (k < 0) throw FAIL;
-      let b = k - 1;
-      while (s.charCodeAt(b) === 92) b--;
-      if ((k - 1 - b) % 2 === 1) {
-        j = k + 1;
+      if (j >= n) throw FAIL;
+      const c = s.charCodeAt(j);
+      if (c === 34) break;
+      if (c === 92) {
+        escaped = true;
+        j += 2;
         continue;
       }
-      this.i = k + 1;
-      const raw = s.slice(start + 1, k);
-      if (CONTROL.test(raw)) throw FAIL;
-      if (!raw.includes('\\')) return raw;
-      try {
-        return JSON.parse(s.slice(start, k + 1)) as string;
-      } catch {
-        throw FAIL;
-      }
+      if (c < 32) throw FAIL;
+      j++;
+    }
+    this.i = j + 1;
+    if (!escaped) return s.slice(start + 1, j);
+    try {
+      return JSON.parse(s.slice(start, j + 1)) as string;
+    } catch {
+      throw FAIL;
     }
   }
 
@@ -94,13 +125,10 @@ class Walker {
     if (c === 123) return this.object(rule, numeric, skip);
     if (c === 91) return this.array(rule, numeric, skip);
     if (c === 45 || (c >= 48 && c <= 57)) {
-      NUMBER.lastIndex = this.i;
-      const m = NUMBER.exec(s);
-      if (m === null) throw FAIL;
       const start = this.i;
-      const num = m[0];
-      this.i += num.length;
+      this.i = numberEnd(s, start);
       if (skip) return;
+      const num = s.slice(start, this.i);
       if (rule !== undefined) {
         this.edit(start, this.i, applyKeyRuleNumber(this.ctx, rule, num));
       } else if (numeric && num.length >= 12 && num.length <= 19 && this.ctx.enabled.card && isCard(num)) {
@@ -120,12 +148,14 @@ class Walker {
   object(inherited: KeyRule | undefined, numeric: boolean, skip: boolean): void {
     if (++this.nest > MAX_NESTING) throw FAIL;
     const s = this.s;
-    const objStart = this.i;
+    const ctx = this.ctx;
     const editMark = this.edits.length;
     const top = this.nest === 1;
     this.i++;
     this.ws();
-    const members: Member[] = [];
+    // Member spans (start, end) are recorded on a shared stack, only needed when a member is dropped.
+    const spans = this.spans;
+    const spanMark = spans.length;
     let anyDrop = false;
     if (s.charCodeAt(this.i) === 125) {
       this.i++;
@@ -137,8 +167,9 @@ class Walker {
       const keyStart = this.i;
       const key = this.str();
       const keyEnd = this.i;
-      if (!skip && key.length >= 3 && !PLAIN_KEY.test(key)) {
-        const rk = redactText(this.ctx, key);
+      const info = ctx.keyInfo(key);
+      if (!skip && info.scan) {
+        const rk = redactText(ctx, key);
         if (rk !== key) this.edit(keyStart, keyEnd, JSON.stringify(rk));
       }
       this.ws();
@@ -149,17 +180,17 @@ class Walker {
       let rule = inherited;
       if (rule === undefined && !skip) {
         rule = (top && this.topRule !== undefined ? this.topRule(key) : undefined)
-          ?? (this.usePaths ? this.ctx.pathRule(this.path) : undefined)
-          ?? this.ctx.keyRule(key);
+          ?? (this.usePaths ? ctx.pathRule(this.path) : undefined)
+          ?? info.rule;
       }
       const drop = !skip && inherited === undefined && rule !== undefined && rule.mode === 'drop';
       if (drop) {
-        this.ctx.hit(`key:${rule!.name}`);
+        ctx.hit(`key:${rule!.name}`);
         anyDrop = true;
       }
-      this.value(rule, numeric && !this.ctx.isAllowKey(key), skip || drop);
+      this.value(rule, numeric && !info.allow, skip || drop);
       if (this.usePaths) this.path.pop();
-      members.push({ start: keyStart, end: this.i, drop });
+      spans.push(drop ? -1 - keyStart : keyStart, this.i);
       this.ws();
       const c = s.charCodeAt(this.i);
       if (c === 44) {
@@ -174,11 +205,19 @@ class Walker {
       throw FAIL;
     }
     this.nest--;
-    if (anyDrop) this.applyDrops(objStart, editMark, members);
+    if (anyDrop) {
+      const members: Member[] = [];
+      for (let k = spanMark; k < spans.length; k += 2) {
+        const st = spans[k];
+        members.push(st < 0 ? { start: -1 - st, end: spans[k + 1], drop: true } : { start: st, end: spans[k + 1], drop: false });
+      }
+      this.applyDrops(editMark, members);
+    }
+    spans.length = spanMark;
   }
 
   /** Removes dropped members (and the right commas) and the edits that fell inside them. */
-  private applyDrops(objStart: number, editMark: number, members: Member[]): void {
+  private applyDrops(editMark: number, members: Member[]): void {
     const tail = this.edits.splice(editMark);
     const inDropped = (e: Edit): boolean => members.some((m) => m.drop && e.start >= m.start && e.end <= m.end);
     const keep = tail.filter((e) => !inDropped(e));
@@ -197,7 +236,6 @@ class Walker {
       i = j + 1;
     }
     keep.sort((a, b) => a.start - b.start);
-    void objStart;
     for (const e of keep) this.edits.push(e);
   }
 

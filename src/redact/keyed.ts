@@ -1,12 +1,12 @@
 /**
  * Keyed pseudonyms: HMAC-SHA256(key, kind ‖ 0x00 ‖ canonical value) → a deterministic byte stream from
  * which surrogates are drawn. Same key + kind + value → same bytes, across requests and restarts.
- * A bounded cache (cleared when full) keeps repeated values cheap; it holds digests, never values as keys
+ * A bounded two-generation cache keeps repeated values cheap; it holds digests, never values as keys
  * beyond the cache's lifetime in memory.
  */
 import { createHmac } from 'node:crypto';
 
-const CACHE_MAX = 20000;
+const CACHE_MAX = 32768;
 const CACHE_MAX_VALUE = 256;
 
 function rotl(x: number, k: number): number {
@@ -14,19 +14,28 @@ function rotl(x: number, k: number): number {
 }
 
 export class Keyed {
-  private readonly cache = new Map<string, Buffer>();
+  /**
+   * Two generations: hits are looked up in both; when the current one is full it becomes the old one (the
+   * previous old one is dropped). Bounded at 2 × CACHE_MAX entries, and values that recur keep being hits
+   * instead of being flushed by a stream of one-off values (random client IPs) as a clear-when-full cache is.
+   */
+  private cur = new Map<string, Buffer>();
+  private old = new Map<string, Buffer>();
 
   constructor(private readonly key: Buffer) {}
 
   /** 32 bytes for (kind, value). */
   digest(kind: string, value: string): Buffer {
     const ck = kind + '\u0000' + value;
-    const hit = this.cache.get(ck);
+    const hit = this.cur.get(ck);
     if (hit !== undefined) return hit;
-    const d = createHmac('sha256', this.key).update(ck, 'utf8').digest();
+    const d = this.old.get(ck) ?? createHmac('sha256', this.key).update(ck, 'utf8').digest();
     if (ck.length > CACHE_MAX_VALUE) return d; // long values are not retained in memory
-    if (this.cache.size >= CACHE_MAX) this.cache.clear();
-    this.cache.set(ck, d);
+    if (this.cur.size >= CACHE_MAX) {
+      this.old = this.cur;
+      this.cur = new Map();
+    }
+    this.cur.set(ck, d);
     return d;
   }
 

@@ -6,6 +6,9 @@
  * E-mail is a hand-written scan around each '@'.
  */
 import type { BuiltinDetector } from './config';
+import {
+  F_AT, F_AUTH, F_AWS, F_IBAN, F_IPV4, F_IPV6, F_JWT, F_NUM, prescan,
+} from './prescan';
 import { isCard, isIban, isIpv4, isSsn, IBAN_LENGTHS } from './validators';
 
 export interface Hit {
@@ -300,23 +303,23 @@ function scanBasic(s: string, out: Hit[]): void {
 const DIGIT = /\d/;
 
 /**
- * All built-in hits in `s`, unresolved (may overlap). Cheap pre-checks skip detectors that cannot match.
+ * All built-in hits in `s`, unresolved (may overlap). Cheap pre-checks skip detectors that cannot match:
+ * `flags` is prescan(s) when the caller has it (computed here when omitted; -1 = run every scanner).
  */
-export function scanBuiltins(s: string, o: ScanOptions, out: Hit[]): void {
+export function scanBuiltins(s: string, o: ScanOptions, out: Hit[], flags = prescan(s)): void {
   const en = o.enabled;
-  if (en.email && s.includes('@')) scanEmail(s, out);
-  const hasDigit = DIGIT.test(s);
-  if (hasDigit) {
-    if (en.card || en.phone || en.ssn) scanDigits(s, out, o);
-    if (en.ipv4 && o.numeric && s.includes('.')) scanIpv4(s, out);
-    if (en.iban) scanIban(s, out);
+  if (en.email && (flags & F_AT) !== 0 && s.includes('@')) scanEmail(s, out);
+  if ((flags & (F_NUM | F_IPV4 | F_IBAN)) !== 0 && DIGIT.test(s)) {
+    if ((en.card || en.phone || en.ssn) && (flags & F_NUM) !== 0) scanDigits(s, out, o);
+    if (en.ipv4 && o.numeric && (flags & F_IPV4) !== 0 && s.includes('.')) scanIpv4(s, out);
+    if (en.iban && (flags & F_IBAN) !== 0) scanIban(s, out);
   }
-  if (en.ipv6 && s.includes(':')) scanIpv6(s, out);
+  if (en.ipv6 && (flags & F_IPV6) !== 0 && s.includes(':')) scanIpv6(s, out);
   if (s.length >= 20) {
-    if (en.jwt && s.includes('eyJ')) scanJwt(s, out);
-    if (en.aws_access_key && /A[KSRIGNBC][A-Z]A/.test(s)) scanRe(AWS_RE, 'aws_access_key', s, out);
+    if (en.jwt && (flags & F_JWT) !== 0 && s.includes('eyJ')) scanJwt(s, out);
+    if (en.aws_access_key && (flags & F_AWS) !== 0 && /A[KSRIGNBC][A-Z]A/.test(s)) scanRe(AWS_RE, 'aws_access_key', s, out);
   }
-  if (s.length >= 10) {
+  if (s.length >= 10 && (flags & F_AUTH) !== 0) {
     const low = s.includes('earer') || s.includes('EARER');
     if (en.bearer && low) scanRe(BEARER_RE, 'bearer', s, out, true);
     if (en.basic_auth && (s.includes('asic') || s.includes('ASIC'))) scanBasic(s, out);

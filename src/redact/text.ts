@@ -9,6 +9,9 @@ import type { BuiltinDetector, KeyRule } from './config';
 import type { Ctx } from './ctx';
 import { redactJsonText } from './json';
 import { isJwt, redactBasicB64, redactCredentials, redactJwt } from './jwt';
+import {
+  F_AT, F_AUTH, F_AWS, F_IBAN, F_IPV4, F_IPV6, F_JSON, F_JWT, F_KV, F_NUM, F_PCT, F_QMARK, F_WIDE, prescan,
+} from './prescan';
 import { Hit, isIpv6, resolveHits, scanBuiltins } from './scan';
 import {
   surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6, surrogatePhone, surrogateSsn,
@@ -34,7 +37,7 @@ const PATH_LIKE = /^\/[^\s]*$/;
 
 /** Percent-decodes (optionally `+` → space) without ever throwing: invalid UTF-8 becomes U+FFFD. */
 export function pctDecode(s: string, plus = false): string {
-  if (plus) s = s.replace(/\+/g, ' ');
+  if (plus && s.includes('+')) s = s.replace(/\+/g, ' ');
   if (!s.includes('%')) return s;
   try {
     return decodeURIComponent(s);
@@ -87,9 +90,23 @@ export function looksLikeQuery(s: string): boolean {
   return true;
 }
 
+/** Flags that matter to redactPlain: detectors, percent runs, key=value heuristics. */
+const PLAIN_FLAGS = F_AT | F_PCT | F_KV | F_NUM | F_IPV4 | F_IBAN | F_IPV6 | F_JWT | F_AWS | F_AUTH;
+/** Flags that send a string to the normalisation / JSON / URL / query dispatch of redactText. */
+const DISPATCH_FLAGS = F_WIDE | F_JSON | F_AT | F_PCT | F_KV | F_QMARK;
+
 /** Redacts a string in any value position. `numeric` = false under allow-listed keys. */
 export function redactText(ctx: Ctx, s: string, numeric = true): string {
-  if (s.length < 3 || (s.length < 20 && ctx.patterns.length === 0 && WORDY.test(s))) return s;
+  if (s.length < 3) return s;
+  if (ctx.patterns.length === 0) {
+    // Pre-scan (prescan.ts): flags are necessary conditions of every path below, so a string without
+    // them comes out unchanged; one without dispatch triggers goes straight to the detectors.
+    const f = prescan(s);
+    if ((f & (PLAIN_FLAGS | DISPATCH_FLAGS)) === 0) return s;
+    if ((f & DISPATCH_FLAGS) === 0) return plainScan(ctx, s, numeric, f);
+    if ((f & DISPATCH_FLAGS) === F_KV && plainUrl(s)) return s;
+  }
+  if (s.length < 20 && ctx.patterns.length === 0 && WORDY.test(s)) return s;
   const src = FULLWIDTH.test(s) ? s.normalize('NFKC') : s;
   const c0 = src.charCodeAt(firstNonSpace(src));
   if ((c0 === 123 || c0 === 91) && src.length >= 2) {
@@ -107,6 +124,16 @@ export function redactText(ctx: Ctx, s: string, numeric = true): string {
   return out === src ? s : out;
 }
 
+/**
+ * `scheme://rest` where `rest` has no pre-scan flag at all (no '@', '%', '?', '=', ':', no detector trigger):
+ * redactUrl would only run the detectors on the host, the path segments and the fragment, which are
+ * pieces of `rest` split at '/' and '#' (boundaries for every flag), so none of them can change.
+ */
+function plainUrl(s: string): boolean {
+  const k = s.indexOf('://');
+  return k > 0 && k <= 32 && URL_LIKE.test(s) && prescan(s.slice(k + 3)) === 0;
+}
+
 /** JSON inside a string: redacted as JSON when it parses; undefined otherwise. */
 function openJson(ctx: Ctx, s: string): string | undefined {
   if (ctx.depth >= ctx.cfg.bodies.maxDepth) return undefined;
@@ -120,10 +147,20 @@ function openJson(ctx: Ctx, s: string): string | undefined {
 
 /** Detectors + patterns + key heuristics over free text (no URL / query dispatch at the top). */
 export function redactPlain(ctx: Ctx, s: string, numeric = true): string {
-  if (s.length < 3 || (s.length < 20 && ctx.patterns.length === 0 && WORDY.test(s))) return s;
+  if (s.length < 3) return s;
+  if (ctx.patterns.length === 0) {
+    const f = prescan(s);
+    return (f & PLAIN_FLAGS) === 0 ? s : plainScan(ctx, s, numeric, f);
+  }
+  return plainScan(ctx, s, numeric, -1);
+}
+
+/** redactPlain after the pre-scan: `flags` from prescan(s), or -1 (unknown: run every scanner). */
+function plainScan(ctx: Ctx, s: string, numeric: boolean, flags: number): string {
+  if (s.length < 20 && ctx.patterns.length === 0 && WORDY.test(s)) return s;
   const hits: TextHit[] = [];
-  if (s.includes('%') && PCT.test(s)) percentRuns(ctx, s, numeric, hits);
-  scanBuiltins(s, { numeric, enabled: ctx.enabled }, hits);
+  if ((flags & F_PCT) !== 0 && s.includes('%') && PCT.test(s)) percentRuns(ctx, s, numeric, hits);
+  scanBuiltins(s, { numeric, enabled: ctx.enabled }, hits, flags);
   for (const p of ctx.patterns) {
     const re = p.re;
     re.lastIndex = 0;
@@ -136,7 +173,7 @@ export function redactPlain(ctx: Ctx, s: string, numeric = true): string {
       hits.push({ start: m.index, end: m.index + m[0].length, rule: `pattern:${p.rule.name}` });
     }
   }
-  if (s.length >= 5 && (s.includes('=') || s.includes(':'))) keyValueHits(ctx, s, hits);
+  if ((flags & F_KV) !== 0 && s.length >= 5 && (s.includes('=') || s.includes(':'))) keyValueHits(ctx, s, hits);
   if (hits.length === 0) return s;
   return applyHits(ctx, s, resolveHits(hits));
 }
@@ -155,6 +192,9 @@ function percentRuns(ctx: Ctx, s: string, numeric: boolean, hits: TextHit[]): vo
       r = rd === d ? run : pctEncode(rd);
     }
     if (r !== run) hits.push({ start: m.index, end: m.index + run.length, rule: 'percent', repl: r, priority: true });
+    // The calls above can re-enter percentRuns (a URL host or segment with its own %XX run), which resets
+    // this shared global regex: continue after this run, or the same run would be found forever.
+    PCT_RUN.lastIndex = m.index + run.length;
   }
 }
 
@@ -168,7 +208,10 @@ function keyValueHits(ctx: Ctx, s: string, hits: TextHit[]): void {
     if (rule === undefined) continue;
     const start = m.index + m[1].length + m[2].length;
     const value = m[3];
+    const next = KV_RE.lastIndex;
     hits.push({ start, end: start + value.length, rule: `key:${rule.name}`, repl: applyKeyRule(ctx, rule, value), priority: true });
+    // applyKeyRule can re-enter keyValueHits (a JWT's claims, JSON in the value): restore the shared regex.
+    KV_RE.lastIndex = next;
   }
 }
 

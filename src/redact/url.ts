@@ -6,7 +6,10 @@
  * a changed component is re-encoded strictly.
  */
 import type { Ctx } from './ctx';
+import { prescan } from './prescan';
 import { applyKeyRule, pctDecode, pctEncode, redactPlain, redactText } from './text';
+
+const URL_HEAD = /^([a-zA-Z][a-zA-Z0-9+.-]{0,31}:\/\/)([^/]*)/;
 
 /** A path segment / fragment: decoded, scanned, re-encoded only when it changed. */
 function redactComponent(ctx: Ctx, seg: string, numeric: boolean): string {
@@ -45,8 +48,13 @@ export function redactUrl(ctx: Ctx, u: string, numeric = true): string {
   }
   let head = '';
   let path = rest;
-  const m = /^([a-zA-Z][a-zA-Z0-9+.-]{0,31}:\/\/)([^/]*)/.exec(rest);
-  if (m !== null) {
+  const m = URL_HEAD.exec(rest);
+  // Pre-scan (prescan.ts) of everything after the scheme: without any flag there is no userinfo and no
+  // '%', and the host, each segment (pieces split at '/', a boundary for every flag) cannot change.
+  const quiet = ctx.patterns.length === 0 && prescan(m !== null ? rest.slice(m[1].length) : rest) === 0;
+  if (quiet) {
+    head = '';
+  } else if (m !== null) {
     let authority = m[2];
     path = rest.slice(m[0].length);
     const at = authority.lastIndexOf('@');
@@ -66,7 +74,9 @@ export function redactUrl(ctx: Ctx, u: string, numeric = true): string {
     head = m[1] + userinfo + redactHost(ctx, authority);
   }
   let outPath = path;
-  if (path.length >= 3) {
+  if (quiet) {
+    outPath = rest;
+  } else if (path.length >= 3) {
     const segs = path.split('/');
     let changed = false;
     for (let i = 0; i < segs.length; i++) {

@@ -64,12 +64,26 @@ const IINS: readonly Iin[] = [
   { lo: 6759, hi: 6763, digits: 4, brand: 'maestro', lengths: [12, 13, 14, 15, 16, 17, 18, 19] },
 ];
 
+/** Per range: bit L set when length L is issued (lengths are <= 19). */
+const IIN_LENGTH_BITS: readonly number[] = IINS.map((r) => r.lengths.reduce((m, l) => m | (1 << l), 0));
+
 /** Brand of a digit string whose prefix and length match an issuer range, else undefined. */
 export function cardBrand(d: string): CardBrand | undefined {
-  for (const r of IINS) {
-    if (d.length < r.digits) continue;
-    const p = Number(d.slice(0, r.digits));
-    if (p >= r.lo && p <= r.hi && r.lengths.includes(d.length)) return r.brand;
+  const len = d.length;
+  // The first four characters as prefixes of 1..4 digits (NaN when a character is not a digit, as Number() gives).
+  const pre = [NaN, NaN, NaN, NaN, NaN];
+  let acc = 0;
+  for (let k = 0; k < 4 && k < len; k++) {
+    const v = d.charCodeAt(k) - 48;
+    acc = v >= 0 && v <= 9 ? acc * 10 + v : NaN;
+    pre[k + 1] = acc;
+  }
+  const lenBit = len <= 30 ? 1 << len : 0;
+  for (let i = 0; i < IINS.length; i++) {
+    const r = IINS[i];
+    if (len < r.digits) continue;
+    const p = pre[r.digits];
+    if (p >= r.lo && p <= r.hi && (IIN_LENGTH_BITS[i] & lenBit) !== 0) return r.brand;
   }
   return undefined;
 }

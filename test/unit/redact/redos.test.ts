@@ -84,3 +84,17 @@ test('hostile user pattern: (a+)+$ is linear under RE2, or rejected without it',
     assert.ok(ms < 50, `${ms.toFixed(1)} ms`);
   }
 });
+
+test('re-entrant scans terminate: %XX run inside a URL host, key=value whose JWT claims hold key=value', () => {
+  // Both used to loop forever: the nested call reset the shared global regex of the outer scan.
+  const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const jwt = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'x', note: 'password=hunter22 more' })}.c2lnbmF0dXJlc2ln`;
+  const c = new Ctx(defaultRedactConfig(), KEY);
+  const t0 = process.hrtime.bigint();
+  assert.equal(redactPlain(c, 'see p://%ac now'), 'see p://%ac now');
+  const out = redactPlain(c, `password=${jwt} end`);
+  assert.ok(out.startsWith('password=eyJ') && out.endsWith(' end') && !out.includes('hunter22'), out);
+  const claims = JSON.parse(Buffer.from(out.split('=')[1].split('.')[1], 'base64url').toString('utf8')) as { note: string };
+  assert.ok(claims.note.startsWith('password=') && !claims.note.includes('hunter22'), claims.note);
+  assert.ok(Number(process.hrtime.bigint() - t0) / 1e6 < 1000);
+});
