@@ -31,7 +31,8 @@ const zstd = (zlib as unknown as { zstdDecompressSync?: SyncDecoder }).zstdDecom
 export function contentEncodingsOf(headers: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i + 1 < headers.length; i += 2) {
-    if (headers[i].toLowerCase() !== 'content-encoding') continue;
+    const name = headers[i];
+    if (name.length !== 16 || name.toLowerCase() !== 'content-encoding') continue;
     for (const part of headers[i + 1].split(',')) {
       const t = part.trim();
       if (t !== '') out.push(t);

@@ -193,6 +193,7 @@ class HalfStream implements LlhttpHandler {
     if (cl !== '') {
       const n = Number(cl.trim());
       this.bodyRemaining = Number.isSafeInteger(n) && n >= 0 ? n : -1;
+      if (this.bodyRemaining > 0) msg.expectBody(this.bodyRemaining);
       return;
     }
     this.bodyRemaining = this.isRequest ? 0 : -1;

@@ -208,6 +208,31 @@ function ensureInput(len: number): void {
   }
 }
 
+/**
+ * Header names and short values repeat from message to message (Content-Type, keep-alive, application/json):
+ * a small direct-mapped cache returns the same string for the same bytes instead of making a new one each
+ * time (less allocation and GC). A slot holds the last string that hashed there; a miss makes the string.
+ */
+const INTERN_SLOTS = 4096;
+const INTERN_MAX_LEN = 48;
+const internCache: string[] = new Array<string>(INTERN_SLOTS).fill('');
+
+function internLatin1(chunk: Buffer, off: number, len: number): string {
+  let h = len;
+  const end = off + len;
+  for (let i = off; i < end; i++) h = (Math.imul(h, 31) + chunk[i]) | 0;
+  const slot = (h ^ (h >>> 12)) & (INTERN_SLOTS - 1);
+  const cached = internCache[slot];
+  if (cached.length === len) {
+    let i = 0;
+    while (i < len && cached.charCodeAt(i) === chunk[off + i]) i++;
+    if (i === len) return cached;
+  }
+  const text = chunk.toString('latin1', off, end);
+  internCache[slot] = text;
+  return text;
+}
+
 /** One llhttp_t. Not re-entrant; call `destroy()` when done (frees the WASM allocation). */
 export class LlhttpParser {
   /** Pointer of the llhttp_t in WASM memory; 0 after destroy. */
@@ -375,7 +400,7 @@ export class LlhttpParser {
   cbSpan(kind: number, at: number, len: number): number {
     const off = at - inputPtr;
     const chunk = this.chunk as Buffer;
-    const text = chunk.toString('latin1', off, off + len);
+    const text = kind >= SPAN_FIELD && len <= INTERN_MAX_LEN ? internLatin1(chunk, off, len) : chunk.toString('latin1', off, off + len);
     const cont = this.lastSpanOpen && this.lastSpan === kind && off === 0;
     this.lastSpan = kind;
     this.lastSpanOpen = off + len === this.chunkLen;

@@ -3,7 +3,8 @@
  *
  * Bounds: the retained body is at most `maxBodyBytes` (the prefix is kept, `bodyCapped` is set);
  * decoding is bounded by content-decoding.ts. Ownership: body bytes are COPIED here (this is one of
- * the two places that copy, STYLE.md guideline 5); the records returned own their Buffers.
+ * the two places that copy, STYLE.md guideline 5), once, into one buffer per message; the records
+ * returned own their Buffers (a body may be a view of the start of that buffer).
  */
 import type { Header, RequestRecord, ResponseRecord } from '../exchange/record';
 import type { Counters } from '../observe/counters';
@@ -13,6 +14,14 @@ import type { ParsedHead } from './llhttp';
 export interface MessageLimits extends DecodeLimits {
   maxBodyBytes: number;
 }
+
+/**
+ * Largest buffer allocated up front from a Content-Length; a larger body grows by doubling as its bytes arrive
+ * (so a message never holds more than twice the bytes it received, plus this, whatever its Content-Length says).
+ */
+const PREALLOC_MAX = 64 * 1024;
+/** Smallest body buffer when the length is not known (chunked, close-delimited). */
+const MIN_BODY_ALLOC = 1024;
 
 export class MessageAssembly {
   method = '';
@@ -29,8 +38,11 @@ export class MessageAssembly {
   endMicros: number;
 
   wireBodySize = 0;
-  private chunks: Buffer[] = [];
+  /** Retained body bytes: body[0, retained). One buffer, sized from the expected length when known, else grown by doubling. */
+  private body: Buffer | null = null;
   private retained = 0;
+  /** Expected body length (Content-Length), 0 when unknown. */
+  private expected = 0;
 
   bodyPartial = false;
   bodyCapped = false;
@@ -58,7 +70,12 @@ export class MessageAssembly {
     this.headDone = true;
   }
 
-  /** Append body bytes; `view` is BORROWED, so what is retained is copied. */
+  /** The body is announced as `n` bytes (Content-Length): the first body byte allocates that much (up to a bound). */
+  expectBody(n: number): void {
+    this.expected = n;
+  }
+
+  /** Append body bytes; `view` is BORROWED, so what is retained is copied (once, into the body buffer). */
   addBody(view: Buffer, maxBodyBytes: number): void {
     const len = view.length;
     this.wireBodySize += len;
@@ -69,8 +86,19 @@ export class MessageAssembly {
     }
     const take = len <= room ? len : room;
     if (take < len) this.bodyCapped = true;
-    this.chunks.push(Buffer.from(view.subarray(0, take)));
-    this.retained += take;
+    if (take === 0) return;
+    const need = this.retained + take;
+    let body = this.body;
+    if (body === null || need > body.length) {
+      let grown = body === null ? Math.max(need, this.expected > PREALLOC_MAX ? PREALLOC_MAX : this.expected, MIN_BODY_ALLOC) : Math.max(need, body.length * 2);
+      // Never past the announced length: a body of known size ends in a buffer of exactly that size.
+      if (this.expected >= need && grown > this.expected) grown = this.expected;
+      const next = Buffer.allocUnsafe(grown > maxBodyBytes ? Math.max(need, maxBodyBytes) : grown);
+      if (body !== null) body.copy(next, 0, 0, this.retained);
+      this.body = body = next;
+    }
+    view.copy(body, this.retained, 0, take);
+    this.retained = need;
   }
 
   /** Bytes of this message were lost. */
@@ -83,7 +111,8 @@ export class MessageAssembly {
   /** The first value of header `lname` (lowercase), or ''. */
   header(lname: string): string {
     const h = this.rawHeaders;
-    for (let i = 0; i + 1 < h.length; i += 2) if (h[i].toLowerCase() === lname) return h[i + 1];
+    const n = lname.length;
+    for (let i = 0; i + 1 < h.length; i += 2) if (h[i].length === n && h[i].toLowerCase() === lname) return h[i + 1];
     return '';
   }
 
@@ -95,8 +124,9 @@ export class MessageAssembly {
 
   /** Concatenate and decode the body; sets decodeError. Counts decode failures. */
   private finalBody(limits: MessageLimits, counters: Counters): { body: Buffer; encodings: string[] } {
-    const raw = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks, this.retained);
-    this.chunks = [];
+    const b = this.body;
+    const raw = b === null ? Buffer.alloc(0) : b.length === this.retained ? b : b.subarray(0, this.retained);
+    this.body = null;
     const encodings = contentEncodingsOf(this.rawHeaders);
     if (encodings.length === 0 || raw.length === 0) return { body: raw, encodings };
     if (this.bodyPartial || this.bodyCapped) {

@@ -19,6 +19,7 @@ export function summaryObject(input: string, end: CaptureEnd, p: Pipeline, secon
     exchangesParseError: c.exchanges_parse_error ?? 0,
     gapBytes: c.gap_bytes ?? 0,
     truncatedBytes: c.truncated_bytes ?? 0,
+    maxRssBytes: process.resourceUsage().maxRSS * 1024,
     packetOutcomes: p.packetOutcomes.snapshot(),
     counters: c,
   };

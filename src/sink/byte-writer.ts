@@ -2,67 +2,126 @@ import * as fs from 'node:fs';
 import { ShadowtapError, EXIT_OUTPUT_FAILED } from '../errors';
 
 /**
- * Buffered output to a file or stdout. Bytes are collected up to FLUSH_BYTES and written with
- * fs.writeSync (files) or process.stdout.write (synchronous for files and pipes on Linux).
+ * Buffered, synchronous output to a file or stdout ('-').
+ *
+ * Bytes and strings are copied into ONE preallocated BUF_BYTES buffer (strings encoded in place with
+ * buf.write: 'latin1' for ASCII-only text such as base64, 'utf8' for JSON text) and written with
+ * fs.writeSync when it is full; data larger than the buffer is written directly. Memory stays flat
+ * whatever the output speed: stdout is written with fs.writeSync(1) too, never process.stdout.write
+ * (which queues without bound when stdout is a pipe slower than us). A non-blocking output that
+ * reports EAGAIN is waited for (1-16 ms sleeps), which is the backpressure.
  * An output that went away (EPIPE, e.g. `| head`) makes later writes no-ops and sets `closedByPeer`.
+ *
+ * Ownership: data passed to write*() is copied (or written) before return; the caller keeps it.
  */
-const FLUSH_BYTES = 1 << 18;
+const BUF_BYTES = 1 << 20;
+const STDOUT_FD = 1;
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+function sleepMs(ms: number): void {
+  Atomics.wait(sleepCell, 0, 0, ms);
+}
 
 export class ByteWriter {
-  private chunks: Array<Buffer | string> = [];
-  private pending = 0;
+  private readonly buf = Buffer.allocUnsafe(BUF_BYTES);
+  private pos = 0;
   private readonly fd: number;
+  private readonly ownFd: boolean;
   closedByPeer = false;
 
   constructor(readonly target: string) {
     if (target === '-' || target === '') {
-      this.fd = -1;
-      // A reader that went away (`| head`) surfaces as an async EPIPE 'error' event: stop writing, no crash.
-      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'EPIPE') this.closedByPeer = true;
-        else process.stderr.write(`shadowtap: cannot write stdout: ${err.message}\n`);
-      });
+      this.fd = STDOUT_FD;
+      this.ownFd = false;
     } else {
       try {
         this.fd = fs.openSync(target, 'w', 0o640);
       } catch (err) {
         throw new ShadowtapError('CAP_ERR_OUTPUT_OPEN', `cannot open output ${target}: ${(err as Error).message}`, EXIT_OUTPUT_FAILED);
       }
+      this.ownFd = true;
     }
   }
 
+  /** Bytes are copied as is; a string is written as UTF-8. */
   write(data: Buffer | string): void {
+    if (typeof data === 'string') this.writeUtf8(data);
+    else this.writeBytes(data);
+  }
+
+  writeBytes(data: Uint8Array): void {
     if (this.closedByPeer) return;
-    this.chunks.push(data);
-    this.pending += typeof data === 'string' ? data.length : data.length;
-    if (this.pending >= FLUSH_BYTES) this.flush();
+    const len = data.length;
+    if (len > BUF_BYTES - this.pos) {
+      this.flush();
+      if (len >= BUF_BYTES) {
+        this.writeOut(data);
+        return;
+      }
+    }
+    this.buf.set(data, this.pos);
+    this.pos += len;
+  }
+
+  writeByte(b: number): void {
+    if (this.closedByPeer) return;
+    if (this.pos === BUF_BYTES) this.flush();
+    this.buf[this.pos++] = b;
+  }
+
+  /** `s` must hold only characters below U+0100 (one byte each), e.g. base64 or ASCII. */
+  writeLatin1(s: string): void {
+    this.writeString(s, s.length, 'latin1');
+  }
+
+  writeUtf8(s: string): void {
+    this.writeString(s, s.length * 3, 'utf8');
+  }
+
+  private writeString(s: string, maxBytes: number, enc: 'latin1' | 'utf8'): void {
+    if (this.closedByPeer) return;
+    if (maxBytes > BUF_BYTES - this.pos) {
+      this.flush();
+      if (maxBytes > BUF_BYTES) {
+        this.writeOut(Buffer.from(s, enc));
+        return;
+      }
+    }
+    this.pos += this.buf.write(s, this.pos, enc);
   }
 
   flush(): void {
-    if (this.chunks.length === 0 || this.closedByPeer) return;
-    const parts = this.chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c));
-    const buf = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    this.chunks = [];
-    this.pending = 0;
-    try {
-      if (this.fd >= 0) {
-        let off = 0;
-        while (off < buf.length) off += fs.writeSync(this.fd, buf, off, buf.length - off);
-      } else {
-        process.stdout.write(buf);
+    const n = this.pos;
+    this.pos = 0;
+    if (n === 0 || this.closedByPeer) return;
+    this.writeOut(this.buf.subarray(0, n));
+  }
+
+  private writeOut(data: Uint8Array): void {
+    let off = 0;
+    let wait = 1;
+    while (off < data.length && !this.closedByPeer) {
+      try {
+        off += fs.writeSync(this.fd, data, off, data.length - off);
+        wait = 1;
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'EAGAIN') {
+          sleepMs(wait);
+          if (wait < 16) wait *= 2;
+          continue;
+        }
+        if (code === 'EPIPE') {
+          this.closedByPeer = true;
+          return;
+        }
+        throw new ShadowtapError('CAP_ERR_OUTPUT_WRITE', `cannot write ${this.target}: ${(err as Error).message}`, EXIT_OUTPUT_FAILED);
       }
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'EPIPE') {
-        this.closedByPeer = true;
-        return;
-      }
-      throw new ShadowtapError('CAP_ERR_OUTPUT_WRITE', `cannot write ${this.target}: ${(err as Error).message}`, EXIT_OUTPUT_FAILED);
     }
   }
 
   async close(): Promise<void> {
     this.flush();
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    else if (!this.closedByPeer) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+    if (this.ownFd) fs.closeSync(this.fd);
   }
 }
