@@ -64,6 +64,7 @@ export function exchangeFromProto(m: Msg): Exchange {
       decodeError: s(comp.decodeError),
       bodyCapped: !!comp.bodyCapped,
       closeReason: s(comp.closeReason),
+      pairingUncertain: !!comp.pairingUncertain,
     },
     redactions: arr(m.redactions).map((h) => ({ rule: s(h.rule), count: toNum(h.count) })),
     index: toNum(m.index),

@@ -85,5 +85,6 @@ function completeness(c: Completeness): Record<string, unknown> | undefined {
   if (c.decodeError) o.decodeError = c.decodeError;
   if (c.bodyCapped) o.bodyCapped = true;
   if (c.closeReason) o.closeReason = c.closeReason;
+  if (c.pairingUncertain) o.pairingUncertain = true;
   return Object.keys(o).length ? o : undefined;
 }

@@ -59,6 +59,7 @@ export interface Completeness {
   decodeError: string;
   bodyCapped: boolean;
   closeReason: string;
+  pairingUncertain: boolean;
 }
 
 export interface RedactionHit {
@@ -92,5 +93,6 @@ export function emptyCompleteness(): Completeness {
     decodeError: '',
     bodyCapped: false,
     closeReason: '',
+    pairingUncertain: false,
   };
 }

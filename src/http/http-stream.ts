@@ -88,6 +88,8 @@ interface Entry {
   upgrade: 'unknown' | 'yes' | 'no';
   /** 1xx interim statuses (100, 103, ...) seen before the final response. */
   interim: number[];
+  /** Paired while whole messages may have been lost: the response may answer another request. */
+  uncertain: boolean;
 }
 
 /**
@@ -377,7 +379,10 @@ class HalfStream implements LlhttpHandler {
         return;
       }
       const h = this.parser.head;
-      if ((h.headers.length & 1) === 1) h.headers.push('');
+      // The last field of a cut head may itself be cut (`Content-Length: 1` of `12`): drop it.
+      if ((h.headers.length & 1) === 1) h.headers.pop();
+      else if (h.headers.length >= 2 && !h.salvaged) h.headers.length -= 2;
+      this.conn.counters.inc('http_cut_head_last_field_dropped');
       msg.setHead(h);
       msg.headDone = false;
       if (!this.isRequest && h.statusCode >= 100 && h.statusCode < 200 && h.statusCode !== 101) return;
@@ -400,7 +405,7 @@ class HalfStream implements LlhttpHandler {
     if (msg !== null && this.isRequest && !msg.headDone && !p.peekStartLine()) this.salvageRequestLine(chunk, errorAt);
     if (msg !== null) {
       msg.parseError = `${name}: ${p.errorReason}`;
-      if (p.inBody) msg.bodyPartial = true;
+      msg.bodyPartial = true;
       this.finishCut();
     }
     p.reset();
@@ -446,6 +451,7 @@ class HalfStream implements LlhttpHandler {
     if (msg === null || !p.inMessage) {
       // Between messages: the lost bytes may have held whole messages.
       c.inc('http_gap_bytes_unattributed', n);
+      this.conn.markPairingUncertain();
       this.startResync(true);
       return;
     }
@@ -470,8 +476,10 @@ class HalfStream implements LlhttpHandler {
       this.mode = M_EOF_BODY;
       return;
     }
-    msg.addGap(n, truncated, p.inBody);
+    // Cut before it completed (in the head, a chunked body, between chunks): the body is not whole.
+    msg.addGap(n, truncated, true);
     this.finishCut();
+    this.conn.markPairingUncertain();
     this.startResync(true);
   }
 
@@ -485,6 +493,7 @@ class HalfStream implements LlhttpHandler {
       return;
     }
     this.conn.counters.inc('http_gap_bytes_unattributed', beyond);
+    this.conn.markPairingUncertain();
     this.startResync(true);
   }
 
@@ -544,6 +553,11 @@ class HttpStream implements StreamSink {
   upgraded = false;
   private upgradedEntry: Entry | null = null;
   private index = 0;
+  /**
+   * Set when a gap may have swallowed whole requests or responses; from then on pairings are
+   * flagged until no request is left waiting for its response (the FIFO lines up again).
+   */
+  private pairingUncertain = false;
   private closed = false;
   private pendingRelease: boolean | null = null;
   private readonly connection: ConnectionInfo;
@@ -628,7 +642,7 @@ class HttpStream implements StreamSink {
   // ---- pairing (called by the halves) ----
 
   queueRequest(msg: MessageAssembly): Entry {
-    const e: Entry = { req: msg, res: null, upgrade: 'unknown', interim: [] };
+    const e: Entry = { req: msg, res: null, upgrade: 'unknown', interim: [], uncertain: false };
     this.fifo.push(e);
     this.lastRequestEntry = e;
     this.trimQueue();
@@ -646,15 +660,28 @@ class HttpStream implements StreamSink {
     this.counters.inc('http_interim_without_request');
   }
 
+  markPairingUncertain(): void {
+    this.pairingUncertain = true;
+  }
+
+  /** After a pairing: once no request waits for a response, later pairings are certain again. */
+  private settlePairing(): void {
+    if (!this.pairingUncertain) return;
+    for (const e of this.fifo) if (e.res === null && e.req !== null) return;
+    this.pairingUncertain = false;
+  }
+
   pairResponse(msg: MessageAssembly): Entry {
     for (const e of this.fifo) {
       if (e.res === null && e.req !== null) {
         e.res = msg;
+        e.uncertain = this.pairingUncertain;
+        this.settlePairing();
         this.lastResponseEntry = e;
         return e;
       }
     }
-    const e: Entry = { req: null, res: msg, upgrade: 'no', interim: [] };
+    const e: Entry = { req: null, res: msg, upgrade: 'no', interim: [], uncertain: this.pairingUncertain };
     this.fifo.push(e);
     this.lastResponseEntry = e;
     return e;
@@ -713,7 +740,8 @@ class HttpStream implements StreamSink {
   private emitEntry(e: Entry, closeReason: string): void {
     const c = emptyCompleteness();
     const ex: Exchange = {
-      connection: { ...this.connection },
+      // A copy per exchange: sinks and the redactor may change it (client address surrogate).
+      connection: { ...this.connection, client: { ...this.connection.client }, server: { ...this.connection.server } },
       completeness: c,
       redactions: [],
       index: this.index++,
@@ -749,6 +777,7 @@ class HttpStream implements StreamSink {
       c.responseMissing = true;
       this.counters.inc('http_response_missing');
     }
+    c.pairingUncertain = e.uncertain;
     c.parseError = errors.join('; ');
     c.decodeError = decodeErrors.join('; ');
     if (c.requestMissing || c.responseMissing) c.closeReason = closeReason;

@@ -284,7 +284,8 @@ function message(l: Line, m: HttpMessageCommon): void {
 function completeness(l: Line, c: Completeness): void {
   if (
     !c.requestMissing && !c.responseMissing && !c.requestGapBytes && !c.responseGapBytes && !c.requestBodyPartial &&
-    !c.responseBodyPartial && !c.truncated && !c.midStream && !c.parseError && !c.decodeError && !c.bodyCapped && !c.closeReason
+    !c.responseBodyPartial && !c.truncated && !c.midStream && !c.parseError && !c.decodeError && !c.bodyCapped && !c.closeReason &&
+    !c.pairingUncertain
   ) {
     return;
   }
@@ -301,5 +302,6 @@ function completeness(l: Line, c: Completeness): void {
   if (c.decodeError) l.str('decodeError', c.decodeError);
   if (c.bodyCapped) l.raw('bodyCapped', 'true');
   if (c.closeReason) l.str('closeReason', c.closeReason);
+  if (c.pairingUncertain) l.raw('pairingUncertain', 'true');
   l.close();
 }

@@ -281,7 +281,42 @@ test('JSON view of a simple exchange is stable', () => {
     decodeError: '',
     bodyCapped: false,
     closeReason: '',
+    pairingUncertain: false,
   });
+});
+
+test('a gap that may hold whole responses flags every pairing made while requests are still waiting', () => {
+  const h = harness();
+  h.send(0, req('GET', '/1') + req('GET', '/2') + req('GET', '/3'), 1);
+  h.send(1, res(200, 'OK', ['Content-Length: 1'], 'a'), 2);
+  // The response to /2 is lost whole: the next response pairs with /2 although it answers /3.
+  h.sink.onGap(1, res(200, 'OK', ['Content-Length: 1'], 'b').length, 3, false);
+  h.send(1, res(200, 'OK', ['Content-Length: 1'], 'c'), 4);
+  h.send(0, req('GET', '/4'), 5);
+  h.send(1, res(200, 'OK', ['Content-Length: 1'], 'd'), 6);
+  // Queue drained (/4 stays unanswered and is flushed at close); a later request pairs for sure again.
+  h.sink.onClose('end_of_input', 7);
+  const byUrl = new Map(h.out.map((e) => [e.request?.url, e]));
+  assert.equal(byUrl.get('/1')?.completeness.pairingUncertain, false);
+  assert.equal(byUrl.get('/2')?.completeness.pairingUncertain, true);
+  assert.equal(byUrl.get('/2')?.response?.body.toString(), 'c');
+  assert.equal(byUrl.get('/3')?.completeness.pairingUncertain, true);
+  assert.equal(byUrl.get('/4')?.completeness.responseMissing, true);
+
+  const g = harness();
+  g.send(0, req('GET', '/1') + req('GET', '/2'), 1);
+  g.sink.onGap(1, res(200, 'OK', ['Content-Length: 1'], 'a').length, 2, false);
+  g.send(1, res(200, 'OK', ['Content-Length: 1'], 'b'), 3);
+  // /2 is still waiting, so the flag stays; once nothing waits, the next pairing is certain.
+  g.send(1, res(200, 'OK', ['Content-Length: 1'], 'c'), 4);
+  g.send(0, req('GET', '/3'), 5);
+  g.send(1, res(200, 'OK', ['Content-Length: 1'], 'd'), 6);
+  g.sink.onClose('end_of_input', 7);
+  const byUrl2 = new Map(g.out.map((e) => [e.request?.url, e]));
+  assert.equal(byUrl2.get('/1')?.completeness.pairingUncertain, true);
+  assert.equal(byUrl2.get('/2')?.completeness.pairingUncertain, true);
+  assert.equal(byUrl2.get('/3')?.completeness.pairingUncertain, false);
+  assert.equal(byUrl2.get('/3')?.response?.body.toString(), 'd');
 });
 
 test('leniency: bare-LF line endings and messages after "Connection: close" still parse', () => {
