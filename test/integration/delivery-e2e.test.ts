@@ -5,7 +5,7 @@
  * `shadowtap read -o` of the same file.
  *
  * Size: the capture is synthetic (test/helpers/pcap-writer.ts), N_EXCHANGES small keep-alive
- * exchanges; 30,000 keeps this file under ~50 s on two shared cores (60,000 passes too, in ~85 s).
+ * exchanges: 100,000 as the issue asks (about 35 s here when the machine is not shared).
  */
 import { describe, it, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +27,7 @@ import {
   tmpDir,
 } from './delivery-support';
 
-const N_EXCHANGES = 30_000;
+const N_EXCHANGES = 100_000;
 const dir = tmpDir('e2e');
 const pcap = path.join(dir, 'synth.pcap');
 let baseline: string[] = [];
@@ -40,7 +40,7 @@ async function waitFor(cond: () => boolean, ms: number, what: string): Promise<v
   }
 }
 
-describe(`delivery end to end (${N_EXCHANGES} exchanges)`, { timeout: 120_000 }, () => {
+describe(`delivery end to end (${N_EXCHANGES} exchanges)`, { timeout: 600_000 }, () => {
   before(async () => {
     const r = writeSyntheticHttpPcap(pcap, { exchanges: N_EXCHANGES, perConnection: 100 });
     assert.equal(r.exchanges, N_EXCHANGES);
