@@ -2,7 +2,7 @@ import { TCP_ACK, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded
 import type { Counters } from '../observe/counters';
 import type { ReassemblyBudget } from '../reassembly/half-stream';
 import type { CloseReason, Dir, StreamSink } from '../reassembly/stream-sink';
-import { ipText } from './address-text';
+import { ipToString } from '../wire/ip-address';
 import type { ConnectionMeta } from './connection-meta';
 import { ClosedTuple, Connection, SEG_DONE_FIN, SEG_DONE_RST, SEG_REPLACE } from './connection';
 import { FlowList, flowHash, type FlowKey } from './flow-key';
@@ -199,8 +199,8 @@ export class FlowTable {
     const synAck = syn && (flags & TCP_ACK) !== 0;
     // Direction 0 is the client: the SYN's sender, the SYN-ACK's receiver, else the first sender.
     const flip = synAck;
-    const srcEnd = { ip: ipText(pkt.ipVersion, pkt.buf, pkt.srcAddrOff), port: pkt.srcPort };
-    const dstEnd = { ip: ipText(pkt.ipVersion, pkt.buf, pkt.dstAddrOff), port: pkt.dstPort };
+    const srcEnd = { ip: ipToString(pkt.buf, pkt.srcAddrOff, pkt.ipVersion), port: pkt.srcPort };
+    const dstEnd = { ip: ipToString(pkt.buf, pkt.dstAddrOff, pkt.ipVersion), port: pkt.dstPort };
     const meta: ConnectionMeta = {
       id: this.nextId++,
       ends: flip ? [dstEnd, srcEnd] : [srcEnd, dstEnd],

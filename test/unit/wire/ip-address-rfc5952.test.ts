@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ipText, ipv4Text, ipv6Text } from '../../../src/flow/address-text';
+import { ipToString } from '../../../src/wire/ip-address';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
 test('IPv4 dotted quad at an offset', () => {
   // IPv4 header: 45 00 0028 0000 0000 40 06 0000 | src 192.168.0.1 | dst 10.0.0.255
   const b = hex('4500 0028 0000 0000 4006 0000 c0a8 0001 0a00 00ff');
-  assert.equal(ipv4Text(b, 12), '192.168.0.1');
-  assert.equal(ipText(4, b, 16), '10.0.0.255');
+  assert.equal(ipToString(b, 12, 4), '192.168.0.1');
+  assert.equal(ipToString(b, 16, 4), '10.0.0.255');
 });
 
 test('IPv6 text follows RFC 5952', () => {
@@ -23,7 +23,7 @@ test('IPv6 text follows RFC 5952', () => {
     ['00000000000000000000ffffc0000201', '::ffff:192.0.2.1'],
     ['20010db8000000000000000000000000', '2001:db8::'],
   ];
-  for (const [h, want] of cases) assert.equal(ipv6Text(hex(h), 0), want, h);
+  for (const [h, want] of cases) assert.equal(ipToString(hex(h), 0, 6), want, h);
   const withPrefix = Buffer.concat([Buffer.alloc(8), hex('ff020000000000000000000000000001')]);
-  assert.equal(ipText(6, withPrefix, 8), 'ff02::1');
+  assert.equal(ipToString(withPrefix, 8, 6), 'ff02::1');
 });
