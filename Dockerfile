@@ -6,6 +6,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json ./
+# cap (sniff's libpcap binding) is vendored there and built by npm ci (file:native/cap)
+COPY native ./native
 COPY bin ./bin
 COPY src ./src
 COPY proto ./proto
@@ -21,6 +23,8 @@ RUN apt-get update && apt-get install -y --no-install-recommends libpcap0.8 libc
 WORKDIR /opt/shadowtap
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
+# node_modules/cap is a link to native/cap (with its build/Release/cap.node)
+COPY --from=build /src/native ./native
 COPY --from=build /src/dist ./dist
 COPY --from=build /src/bin ./bin
 COPY --from=build /src/proto ./proto

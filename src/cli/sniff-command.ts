@@ -29,7 +29,9 @@ Capture:
       --snaplen N            bytes kept per packet, 64-65535 (default 65535)
       --promisc              promiscuous mode (always on: the cap binding enables it on every handle)
       --buffer-size BYTES    kernel capture buffer per interface; suffix k/m/g (default 8m)
-      --rescan-interval S    seconds between device-list polls for globs (default 5; 0 = never)
+      --rescan-interval S    seconds between device-list polls: globs pick up new devices, an interface
+                             whose capture failed (went down, deleted) is reopened when it is back
+                             (default 5; 0 = never)
       --no-dedup             keep packets seen twice (on a veth and the bridge, or twice on any)
       --dedup-window-ms N    how long a packet is remembered for dedup (default 200)
       --dedup-capacity N     dedup table slots, 16 bytes each (default 65536)
@@ -49,8 +51,10 @@ Operations:
       --stats-interval S     seconds between stats log lines (default 60; 0 = never)
       --log-level LEVEL      pino level (default info; env SHADOWTAP_LOG_LEVEL)
 
-Needs CAP_NET_RAW (root, setcap on node, or the container capability NET_RAW). Exit status: 0 after a
-clean shutdown; 1 usage, permission, interface or filter error.
+Needs CAP_NET_RAW (root, setcap on node, or the container capability NET_RAW). An interface that goes
+down or is deleted while captured is closed and counted (sniff_interfaces_gone); the others go on.
+libpcap's own counters are on /metrics and in the stats line: libpcap_received, libpcap_dropped,
+libpcap_if_dropped. Exit status: 0 after a clean shutdown; 1 usage, permission, interface or filter error.
 `;
 
 function intFlag(value: string | undefined, flag: string, min: number, max: number, dflt: number): number {
@@ -166,7 +170,14 @@ export async function runSniff(argv: string[]): Promise<number> {
       source,
       pipeline,
       sink,
-      { httpHost: values['http-host'] ?? '0.0.0.0', httpPort, healthHost: '0.0.0.0', healthPort: 0, statsIntervalMs: statsSeconds * 1000 },
+      {
+        httpHost: values['http-host'] ?? '0.0.0.0',
+        httpPort,
+        healthHost: '0.0.0.0',
+        healthPort: 0,
+        statsIntervalMs: statsSeconds * 1000,
+        statsFields: () => ({ ...capture.libpcapStats(), interfacesOpen: capture.devices.length }),
+      },
       log,
       stop,
     );

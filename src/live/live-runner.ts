@@ -22,6 +22,8 @@ export interface LiveRunOptions {
   healthPort: number;
   /** Period of the stats log line; 0 = never. */
   statsIntervalMs: number;
+  /** Optional: source-specific fields of the stats log line (e.g. sniff's libpcap counters). */
+  statsFields?: () => Record<string, number>;
   /** Extra readiness condition (e.g. the sink is not shedding load). */
   sinkReady?: () => boolean;
   /**
@@ -104,6 +106,7 @@ export async function runLive(
             exchanges: c.exchanges_emitted ?? 0,
             gapBytes: c.gap_bytes ?? 0,
             outcomes: pipeline.packetOutcomes.snapshot(),
+            ...(opts.statsFields ? opts.statsFields() : {}),
           },
           'stats',
         );

@@ -22,21 +22,40 @@ import { ipHeaderOffset } from '../dedup/ip-offset';
  * Ownership: `cap` copies every packet into the one Buffer given to each handle; a frame's `buf` is
  * BORROWED until `onFrame` returns (the Frame contract) and is overwritten by the next packet.
  *
- * Limits of cap 0.2.1 that shape this module (see the report / README):
+ * Handle errors: an interface that goes down or is deleted while captured makes its handle emit
+ * 'error' with libpcap's message ("The interface disappeared"); that capture is closed and counted
+ * (sniff_handle_errors, sniff_interfaces_gone), the others keep running, and the next rescan reopens
+ * the device if it is (still or again) there — glob matches and literal names alike.
+ *
+ * libpcap's own counters (pcap_stats: ps_recv, ps_drop, ps_ifdrop) are summed over the open handles
+ * plus what closed handles had counted, and exported by pollStats as libpcap_received,
+ * libpcap_dropped and libpcap_if_dropped (32-bit wraps of a handle's counters are followed).
+ *
+ * This needs the cap binding vendored in native/cap (0.2.1 plus 'error' events, a close() that is
+ * safe in every state, and stats()); loadCap refuses an upstream cap, whose binding aborts the process.
+ * Its remaining limits:
  * - no packet timestamps: `tsMicros` is the wall clock when the packet reaches JS;
  * - snaplen is fixed at 65535 in libpcap; a smaller `snaplen` is applied by giving cap a smaller
  *   buffer (cap then copies `snaplen` bytes and flags the packet truncated);
- * - promiscuous mode is always on (on Linux that needs only CAP_NET_RAW);
- * - pcap_stats() is not exposed: libpcap/kernel drop counts cannot be read;
- * - an interface that goes down or is deleted while captured trips an assertion in cap's binding
- *   (uv_poll status != 0) that aborts the process; prefer `-i any` where interfaces come and go.
+ * - promiscuous mode is always on (on Linux that needs only CAP_NET_RAW).
  */
 
-/** The parts of `cap` this module uses. */
+/** libpcap's counters of one handle since it was opened (struct pcap_stat; u_int, may wrap). */
+export interface CapStats {
+  recv: number;
+  drop: number;
+  ifdrop: number;
+}
+
+/** The parts of `cap` (native/cap) this module uses. */
 export interface CapHandle {
   open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  /** Safe in every state (never opened, failed, closed, from a listener). */
   close(): boolean;
+  /** Throws libpcap's message when the handle is not open or pcap_stats fails. */
+  stats(): CapStats;
   on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): unknown;
+  on(event: 'error', listener: (err: Error) => void): unknown;
 }
 export interface CapDevice {
   name: string;
@@ -63,6 +82,13 @@ export function loadCap(require_: (id: string) => unknown = require): CapModule 
   if (typeof cap !== 'function' || typeof cap.deviceList !== 'function') {
     throw new ShadowtapError('CAP_ERR_LIBPCAP_MISSING', `the package cap loaded but has no Cap.deviceList: ${LIBPCAP_INSTALL_HINT}`, EXIT_USAGE);
   }
+  if (typeof (cap.prototype as Partial<CapHandle> | undefined)?.stats !== 'function') {
+    throw new ShadowtapError(
+      'CAP_ERR_LIBPCAP_MISSING',
+      `the package cap loaded is not shadowtap's patched binding (no stats(); an upstream cap aborts the process when an interface goes away): reinstall so that cap comes from native/cap (npm ci), then ${LIBPCAP_INSTALL_HINT}`,
+      EXIT_USAGE,
+    );
+  }
   return mod as CapModule;
 }
 
@@ -76,7 +102,7 @@ export interface LiveCaptureOptions {
   snaplen: number;
   /** libpcap (kernel ring) buffer per handle, bytes. */
   bufferSize: number;
-  /** Period of the device rescan for globs, ms; 0 = never. */
+  /** Period of the device rescan (globs; reopening interfaces whose capture failed), ms; 0 = never. */
   rescanMs: number;
 }
 
@@ -107,6 +133,32 @@ interface Capture {
   handle: CapHandle;
   buf: Buffer;
   frame: Frame;
+  /** Last raw pcap_stats values read from this handle (to follow 32-bit wraps). */
+  raw: CapStats;
+}
+
+/** libpcap counters summed over handles (JS numbers: exact far beyond 2^32). */
+interface LibpcapTotals {
+  recv: number;
+  drop: number;
+  ifdrop: number;
+}
+
+const U32 = 2 ** 32;
+
+/**
+ * Grows `into` by the increase from `prev` to `now` of each u_int counter (mod 2^32), and makes
+ * `prev` = `now`. An increase of 2^31 or more is not a wrap but a counter that went backwards
+ * (libpcap's ps_ifdrop once the device's /proc/net/dev line is gone): it is not added.
+ */
+function addStatsDelta(into: LibpcapTotals, prev: CapStats, now: CapStats): void {
+  for (const k of ['recv', 'drop', 'ifdrop'] as const) {
+    const v = now[k];
+    if (!Number.isFinite(v) || v < 0) continue;
+    const d = (((v - prev[k]) % U32) + U32) % U32;
+    if (d < U32 / 2) into[k] += d;
+    prev[k] = v;
+  }
 }
 
 /** Converts cap's link type string to a LINKTYPE_* value (-1 when unknown). */
@@ -219,6 +271,12 @@ export class LiveCaptureSource implements LiveSource {
   private openFailures = 0;
   private truncated = 0;
   private excluded = 0;
+  private handleErrors = 0;
+  private statsErrors = 0;
+  /** Literal devices whose handle failed; the rescan reopens them when they are present. */
+  private readonly lostLiterals = new Set<string>();
+  /** libpcap counters of every handle, open or closed, as of its last read. */
+  private readonly libpcap: LibpcapTotals = { recv: 0, drop: 0, ifdrop: 0 };
 
   constructor(opts: Partial<LiveCaptureOptions> & { interfaces: string[] }, private readonly deps: LiveCaptureDeps) {
     this.opts = { ...DEFAULT_LIVE_CAPTURE, ...opts };
@@ -262,7 +320,7 @@ export class LiveCaptureSource implements LiveSource {
       throw err;
     }
     this.running = true;
-    if (this.selection.patterns.length && this.opts.rescanMs > 0) {
+    if (this.opts.rescanMs > 0) {
       this.rescanTimer = setInterval(() => this.rescan(false), this.opts.rescanMs);
       this.rescanTimer.unref();
     }
@@ -280,7 +338,19 @@ export class LiveCaptureSource implements LiveSource {
     return this.running && this.captures.size > 0;
   }
 
+  /** libpcap's counters summed over all handles, open (read now) and closed (as of their close). */
+  libpcapStats(): { libpcap_received: number; libpcap_dropped: number; libpcap_if_dropped: number } {
+    for (const c of this.captures.values()) this.readStats(c);
+    return { libpcap_received: this.libpcap.recv, libpcap_dropped: this.libpcap.drop, libpcap_if_dropped: this.libpcap.ifdrop };
+  }
+
   pollStats(counters: Counters): void {
+    const lp = this.libpcapStats();
+    counters.set('libpcap_received', lp.libpcap_received);
+    counters.set('libpcap_dropped', lp.libpcap_dropped);
+    counters.set('libpcap_if_dropped', lp.libpcap_if_dropped);
+    counters.set('sniff_handle_errors', this.handleErrors);
+    counters.set('sniff_libpcap_stats_errors', this.statsErrors);
     counters.set('sniff_interfaces_open', this.captures.size);
     counters.set('sniff_interfaces_opened', this.opened);
     counters.set('sniff_interfaces_gone', this.closedGone);
@@ -290,10 +360,28 @@ export class LiveCaptureSource implements LiveSource {
     counters.set('sniff_frame_handler_errors', this.handlerErrors);
   }
 
-  /** Opens matching devices that are not open yet; closes pattern devices that are gone. */
+  /**
+   * Opens matching devices that are not open yet; closes pattern devices that are gone; reopens
+   * literal devices whose handle failed once they are present.
+   */
   rescan(atStart: boolean): void {
     const netdevs = this.listNetdevs();
     const sel = this.selection;
+    for (const dev of this.lostLiterals) {
+      if (this.captures.has(dev)) {
+        this.lostLiterals.delete(dev);
+        continue;
+      }
+      if (dev !== 'any' && !netdevs.includes(dev)) continue;
+      try {
+        this.open(dev);
+        this.lostLiterals.delete(dev);
+      } catch (err) {
+        this.openFailures++;
+        this.deps.log?.warn({ device: dev, err: (err as Error).message }, 'cannot reopen an interface whose capture failed; retrying at the next rescan');
+      }
+    }
+    if (sel.patterns.length === 0) return;
     for (const dev of netdevs) {
       if (this.captures.has(dev) || (this.failedDevices.has(dev) && !atStart)) continue;
       if (!sel.patterns.some((r) => r.test(dev)) || sel.exclude.some((r) => r.test(dev))) continue;
@@ -309,7 +397,7 @@ export class LiveCaptureSource implements LiveSource {
     const present = new Set(netdevs);
     for (const [dev, c] of this.captures) {
       if (!sel.literal.includes(dev) && !present.has(dev)) {
-        c.handle.close();
+        this.closeCapture(c);
         this.captures.delete(dev);
         this.closedGone++;
         this.deps.log?.info({ device: dev }, 'interface gone; capture closed');
@@ -331,7 +419,7 @@ export class LiveCaptureSource implements LiveSource {
     try {
       capLink = handle.open(device, this.opts.filter, this.opts.bufferSize, buf);
     } catch (err) {
-      keepFailed(handle);
+      handle.close(); // a failed open leaves nothing open; close() is safe (native/cap)
       throw this.explainOpenError(device, (err as Error).message);
     }
     const linkType = linkTypeOf(capLink);
@@ -341,11 +429,52 @@ export class LiveCaptureSource implements LiveSource {
     }
     const frame: Frame = { buf, off: 0, capLen: 0, wireLen: 0, tsMicros: 0, linkType };
     const dropLoopback = device === 'any' && this.selection.anyWithoutLoopback;
+    const capture: Capture = { device, handle, buf, frame, raw: { recv: 0, drop: 0, ifdrop: 0 } };
     handle.on('packet', (nbytes: number, truncated: boolean) => this.deliver(frame, nbytes, truncated, dropLoopback));
-    this.captures.set(device, { device, handle, buf, frame });
+    handle.on('error', (err: Error) => this.onHandleError(capture, err));
+    this.captures.set(device, capture);
     this.failedDevices.delete(device);
     this.opened++;
     this.deps.log?.info({ device, linkType }, 'capture opened');
+  }
+
+  /**
+   * The handle failed (libpcap's message in `err`; runs inside cap's native callback, where close()
+   * is deferred safely): its counters are kept, it is closed and counted, the others go on.
+   */
+  private onHandleError(c: Capture, err: Error): void {
+    this.handleErrors++;
+    if (this.captures.get(c.device) !== c) {
+      this.closeCapture(c);
+      return;
+    }
+    this.closeCapture(c);
+    this.captures.delete(c.device);
+    this.closedGone++;
+    if (this.selection.literal.includes(c.device)) this.lostLiterals.add(c.device);
+    this.deps.log?.warn({ device: c.device, err: err?.message }, 'capture failed (interface down or gone?); closed, the other interfaces go on, the rescan reopens it when it is back');
+  }
+
+  /** Adds what libpcap counted on `c` since the last read; a failed read is counted, not thrown. */
+  private readStats(c: Capture): void {
+    let now: CapStats;
+    try {
+      now = c.handle.stats();
+    } catch {
+      this.statsErrors++;
+      return;
+    }
+    addStatsDelta(this.libpcap, c.raw, now);
+  }
+
+  /** Reads the handle's final counters, then closes it (cap's close is safe in every state). */
+  private closeCapture(c: Capture): void {
+    this.readStats(c);
+    try {
+      c.handle.close();
+    } catch {
+      // nothing left to release
+    }
   }
 
   private deliver(frame: Frame, nbytes: number, truncated: boolean, dropLoopback: boolean): void {
@@ -397,7 +526,7 @@ export class LiveCaptureSource implements LiveSource {
     try {
       probe.open(device, '', 65536, Buffer.alloc(64));
     } catch {
-      keepFailed(probe);
+      probe.close();
       return false;
     }
     probe.close();
@@ -405,26 +534,10 @@ export class LiveCaptureSource implements LiveSource {
   }
 
   private closeAll(): void {
-    for (const c of this.captures.values()) {
-      try {
-        c.handle.close();
-      } catch {
-        // closing a handle that failed is fine
-      }
-    }
+    for (const c of this.captures.values()) this.closeCapture(c);
     this.captures.clear();
+    this.lostLiterals.clear();
   }
-}
-
-/**
- * Handles whose open() threw. cap 0.2.1 must never close() them or let them be garbage collected:
- * its close() (also run by the destructor) stops a uv_poll handle that was never started, and
- * libuv aborts the process. Each costs a few hundred bytes; failures are bounded (a failed literal
- * interface ends the command; a failed glob match is retried only after the device reappears).
- */
-const failedHandles: CapHandle[] = [];
-function keepFailed(handle: CapHandle): void {
-  failedHandles.push(handle);
 }
 
 /** Length on the wire of a frame cut by the snaplen, from its IP length; at least capLen + 1. */

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   LiveCaptureSource, globToRegExp, linkTypeOf, loadCap, resolveSelection, wireLengthOf,
-  type CapDevice, type CapHandle, type CapModule,
+  type CapDevice, type CapHandle, type CapModule, type CapStats,
 } from '../../../src/source/live-capture-source';
 import { parseByteSize } from '../../../src/cli/sniff-command';
 import { ShadowtapError } from '../../../src/errors';
@@ -41,7 +41,11 @@ class FakeHandle implements CapHandle {
   filter = '';
   buf: Buffer = Buffer.alloc(0);
   isOpen = false;
+  closeCalls = 0;
+  /** What stats() returns; undefined = it throws (as on a handle that is not open). */
+  counters: CapStats | undefined = { recv: 0, drop: 0, ifdrop: 0 };
   private listener: ((n: number, t: boolean) => void) | undefined;
+  private errorListener: ((err: Error) => void) | undefined;
   constructor(private readonly world: FakeCapWorld) {}
   open(device: string, filter: string, _bufSize: number, buffer: Buffer): string {
     const f = this.world.failures.get(device);
@@ -54,13 +58,24 @@ class FakeHandle implements CapHandle {
     return device === 'any' ? 'LINKTYPE_LINUX_SLL' : 'ETHERNET';
   }
   close(): boolean {
+    this.closeCalls++;
     const was = this.isOpen;
     this.isOpen = false;
     return was;
   }
-  on(_event: 'packet', listener: (n: number, t: boolean) => void): this {
-    this.listener = listener;
+  stats(): CapStats {
+    if (!this.isOpen || !this.counters) throw new Error('Not currently capturing/open');
+    return { ...this.counters };
+  }
+  on(event: 'packet' | 'error', listener: ((n: number, t: boolean) => void) | ((err: Error) => void)): this {
+    if (event === 'packet') this.listener = listener as (n: number, t: boolean) => void;
+    else this.errorListener = listener as (err: Error) => void;
     return this;
+  }
+  /** What native/cap does when the interface goes away under the handle. */
+  fail(message: string): void {
+    assert.ok(this.errorListener, 'an error listener is attached');
+    this.errorListener(new Error(message));
   }
   /** Copies `bytes` into the capture buffer as cap does (cut to its length) and emits. */
   push(bytes: Buffer, wireCapLen = bytes.length): void {
@@ -239,4 +254,111 @@ test('a throwing frame handler is counted, not thrown into the native callback',
   src.pollStats(c);
   assert.equal(c.get('sniff_frame_handler_errors'), 1);
   await src.stop();
+});
+
+test('a handle error closes that capture only, is counted, and the rescan reopens the device when it is back', async () => {
+  const world = new FakeCapWorld();
+  world.netdevs = ['eth0', 'lo', 'veth1', 'veth2'];
+  const logged: string[] = [];
+  const log = { info: () => undefined, warn: (o: { err?: string }, m: string) => logged.push(`${m}: ${o.err}`), error: () => undefined };
+  const src = new LiveCaptureSource(
+    { interfaces: ['veth*', 'eth0'], exclude: [], filter: '', snaplen: 65535, rescanMs: 0 },
+    { cap: world.module(), listNetdevs: () => world.netdevs, isLoopback: (n) => n === 'lo', nowMicros: () => 42, log: log as never },
+  );
+  let frames = 0;
+  await src.start(() => frames++);
+  assert.deepEqual(src.devices, ['eth0', 'veth1', 'veth2']);
+  const v1 = world.open('veth1');
+  v1.counters = { recv: 10, drop: 1, ifdrop: 0 };
+  world.open('veth2').counters = { recv: 5, drop: 0, ifdrop: 2 };
+  world.netdevs = ['eth0', 'lo', 'veth2']; // veth1 deleted
+  v1.fail('The interface disappeared');
+  assert.equal(v1.isOpen, false, 'the failed handle is closed');
+  assert.deepEqual(src.devices, ['eth0', 'veth2'], 'the others keep capturing');
+  assert.ok(logged.some((l) => l.includes('The interface disappeared')), "libpcap's message is logged");
+  world.open('veth2').push(PKT);
+  assert.equal(frames, 1);
+  const c = new Counters();
+  src.pollStats(c);
+  assert.equal(c.get('sniff_interfaces_gone'), 1);
+  assert.equal(c.get('sniff_handle_errors'), 1);
+  assert.equal(c.get('libpcap_received'), 15, 'the closed handle keeps its counts');
+  assert.equal(c.get('libpcap_dropped'), 1);
+  assert.equal(c.get('libpcap_if_dropped'), 2);
+
+  // eth0 (a literal name) fails while it still exists (went down): reopened by the next rescan.
+  const e0 = world.open('eth0');
+  e0.fail('the capture socket reported an error (bad file descriptor); the interface probably went down');
+  assert.deepEqual(src.devices, ['veth2']);
+  src.rescan(false);
+  assert.deepEqual(src.devices, ['eth0', 'veth2']);
+  assert.notEqual(world.open('eth0'), e0, 'a new handle');
+  world.netdevs.push('veth1'); // veth1 is back
+  src.rescan(false);
+  assert.deepEqual(src.devices, ['eth0', 'veth1', 'veth2']);
+  src.pollStats(c);
+  assert.equal(c.get('sniff_interfaces_gone'), 2);
+  assert.equal(c.get('sniff_interfaces_opened'), 5);
+  assert.equal(src.ready(), true);
+  await src.stop();
+  assert.ok(world.handles.every((h) => !h.isOpen));
+});
+
+test('libpcap counters: summed over handles, 32-bit wraps followed, a read failure counted, closed handles kept', async () => {
+  const world = new FakeCapWorld();
+  world.netdevs = ['eth0', 'lo', 'veth1'];
+  const src = source(world, { interfaces: ['eth0', 'veth*'] });
+  await src.start(() => undefined);
+  const e0 = world.open('eth0');
+  const v1 = world.open('veth1');
+  const c = new Counters();
+  e0.counters = { recv: 2 ** 31 - 1, drop: 3, ifdrop: 0 };
+  v1.counters = { recv: 7, drop: 0, ifdrop: 0 };
+  src.pollStats(c);
+  assert.equal(c.get('libpcap_received'), 2 ** 31 + 6);
+  e0.counters = { recv: 2 ** 32 - 10, drop: 3, ifdrop: 0 };
+  src.pollStats(c);
+  assert.equal(c.get('libpcap_received'), 2 ** 32 - 3);
+  e0.counters = { recv: 5, drop: 3, ifdrop: 0 }; // u_int wrapped: +15
+  src.pollStats(c);
+  assert.equal(c.get('libpcap_received'), 2 ** 32 + 12);
+  v1.counters = { recv: 9, drop: 0, ifdrop: 4294967290 }; // went "backwards" by 6: not added
+  src.pollStats(c);
+  assert.equal(c.get('libpcap_received'), 2 ** 32 + 14);
+  assert.equal(c.get('libpcap_if_dropped'), 0);
+  v1.counters = undefined; // stats() throws
+  src.pollStats(c);
+  assert.equal(c.get('sniff_libpcap_stats_errors'), 1);
+  assert.equal(c.get('libpcap_received'), 2 ** 32 + 14);
+  world.netdevs = ['eth0', 'lo'];
+  src.rescan(false); // veth1 gone: closed, its counts stay
+  await src.stop();
+  src.pollStats(c);
+  assert.equal(c.get('libpcap_received'), 2 ** 32 + 14);
+  assert.equal(c.get('libpcap_dropped'), 3);
+});
+
+test('a failed open closes its handle (safe with native/cap) and an upstream cap without stats() is refused', async () => {
+  const world = new FakeCapWorld();
+  world.netdevs.push('veth3');
+  world.failures.set('veth3', { msg: 'veth3: That device is not up' });
+  const src = source(world, { interfaces: ['veth*'] });
+  await src.start(() => undefined);
+  const c = new Counters();
+  src.pollStats(c);
+  assert.equal(c.get('sniff_open_failures'), 1);
+  await src.stop();
+  class Upstream {
+    static deviceList(): CapDevice[] {
+      return [];
+    }
+    open(): string {
+      return 'ETHERNET';
+    }
+    close(): boolean {
+      return true;
+    }
+  }
+  assert.throws(() => loadCap(() => ({ Cap: Upstream })), (e: ShadowtapError) => e.code === 'CAP_ERR_LIBPCAP_MISSING' && /native\/cap/.test(e.message));
+  assert.equal(loadCap(() => world.module()).Cap.deviceList().length, 4);
 });
