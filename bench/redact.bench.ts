@@ -5,18 +5,27 @@
  *  - pass-through text (text/plain without findings) and a withheld binary body.
  *  - optionally real exchanges: `--capture FILE.jsonl`, the output of `shadowtap read X.pcap --no-redact` (proto3
  *    JSON lines), redacted as the `read` command does; CPU time (process.cpuUsage), MB of decoded bodies.
+ *  - `--redos`: instead, each adversarial 1 MiB input of test/unit/redact/redos-inputs.ts through the plain-text
+ *    scanner, CPU time best of 5, against the 50 ms per 1 MiB budget (the unit test asserts only linear scaling).
  * Run: npx tsc -p tsconfig.json && node dist/bench/redact.bench.js [seconds-per-case] [case-name-filter] [--capture FILE]
+ *      node dist/bench/redact.bench.js --redos [case-name-filter]
  */
 import { readFileSync } from 'node:fs';
 import { emptyCompleteness, Exchange, Header, HttpMessageCommon } from '../src/exchange/record';
 import { compileRedactor, defaultRedactConfig } from '../src/redact';
+import { Ctx } from '../src/redact/ctx';
+import { redactPlain } from '../src/redact/text';
+import { bestCpu, MiB, REDOS_CASES, wallMs } from '../test/unit/redact/redos-inputs';
 
 const KEY = Buffer.alloc(32, 0x5a);
 const argv = process.argv.slice(2);
 const capIdx = argv.indexOf('--capture');
 const captureFile = capIdx >= 0 ? argv.splice(capIdx, 2)[1] : undefined;
-const secs = Number(argv[0] ?? 2);
-const only = argv[1] ?? '';
+const redosIdx = argv.indexOf('--redos');
+const redos = redosIdx >= 0;
+if (redos) argv.splice(redosIdx, 1);
+const secs = redos ? 0 : Number(argv[0] ?? 2);
+const only = (redos ? argv[0] : argv[1]) ?? '';
 
 let seed = 12345;
 function rnd(n: number): number {
@@ -152,6 +161,32 @@ function runCapture(file: string): void {
   console.log(`${'capture ' + file.split('/').pop()}`.padEnd(34) + ` ${(bodyBytes / med / 1e6).toFixed(1).padStart(7)} MB/s  ${n} exchanges  ${(bodyBytes / 1e6).toFixed(1)} MB bodies  cpu/pass median ${med.toFixed(3)} s best ${best.toFixed(3)} s (${cpu.length} passes)`);
 }
 
+const REDOS_BUDGET_MS = 50;
+
+/** The 50 ms per 1 MiB ReDoS budget, per adversarial case: CPU ms best of 5 (wall ms of one run shown too). */
+function runRedos(): void {
+  const ctx = new Ctx(defaultRedactConfig(), KEY);
+  const plain = (s: string): void => {
+    ctx.counts = new Map();
+    redactPlain(ctx, s);
+  };
+  console.log(`redact ReDoS budget (node ${process.version}): 1 MiB per case, CPU ms best of 5, budget ${REDOS_BUDGET_MS} ms`);
+  let over = 0;
+  for (const [name, make] of Object.entries(REDOS_CASES)) {
+    if (!name.includes(only)) continue;
+    const input = make(MiB);
+    const ms = bestCpu(() => plain(input), 5) * 1e3;
+    const wall = wallMs(() => plain(input));
+    if (ms >= REDOS_BUDGET_MS) over++;
+    console.log(`${name.padEnd(18)} ${ms.toFixed(1).padStart(7)} ms cpu  ${wall.toFixed(1).padStart(7)} ms wall  ${ms < REDOS_BUDGET_MS ? 'ok' : 'OVER BUDGET'}`);
+  }
+  console.log(over === 0 ? 'all within budget' : `${over} case(s) over the ${REDOS_BUDGET_MS} ms budget`);
+}
+
+if (redos) {
+  runRedos();
+  process.exit(0);
+}
 console.log(`redact bench (node ${process.version}, ${secs}s per case)`);
 if (captureFile !== undefined) runCapture(captureFile);
 run('json ~0.7 KiB bodies', small, 'application/json');

@@ -8,6 +8,7 @@ import {
 } from './config';
 import { RedactConfigError } from './errors';
 import { Keyed } from './keyed';
+import { ResultCache } from './memo';
 import { compilePatterns, CompiledPattern } from './patterns';
 import { prescan } from './prescan';
 import {
@@ -46,6 +47,8 @@ export class Ctx {
   counts = new Map<string, number>();
   /** Nesting depth of opened values (JSON in strings, JWT claims, Basic credentials). */
   depth = 0;
+  /** Whole redacted Cookie/Authorization-type header values (namespace: lower-case header name) and JWTs (namespace ` jwt`: no header name has a space). */
+  readonly results = new ResultCache();
 
   constructor(readonly cfg: RedactConfig, key: Buffer, readonly counters?: Counters) {
     if (!Buffer.isBuffer(key) || key.length < 32) throw new RedactConfigError('redaction key must be at least 32 bytes');

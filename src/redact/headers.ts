@@ -73,7 +73,11 @@ export function redactHeaders(ctx: Ctx, headers: Header[]): Header[] {
       ctx.hit(`header:${rule.name}`);
       continue;
     }
-    const v = redactHeaderValue(ctx, name, h.value);
+    // Cookies and credentials repeat per session and are expensive to open: whole results are cached. Other
+    // values are cheap (pre-scan) or mostly unique (client IP lists, ids), where a cache only costs.
+    const v = rule !== undefined && (rule.kind === 'cookie' || rule.kind === 'credentials')
+      ? ctx.results.run(ctx, name, h.value, (value) => redactHeaderValue(ctx, name, value))
+      : redactHeaderValue(ctx, name, h.value);
     out.push(v === h.value ? h : { name: h.name, value: v });
   }
   return out;

@@ -38,8 +38,12 @@ function claimRule(ctx: Ctx, key: string): KeyRule | undefined {
   return { name: 'jwt_claim', keys: [], paths: [], kind, mode: 'surrogate', replacement: '' };
 }
 
-/** Redacts one JWT; the caller has counted it. Never throws. */
+/** Redacts one JWT; the caller has counted it. Never throws. Top-level tokens come from ctx.results when seen before. */
 export function redactJwt(ctx: Ctx, token: string): string {
+  return ctx.depth === 0 ? ctx.results.run(ctx, ' jwt', token, (t) => openJwt(ctx, t)) : openJwt(ctx, token);
+}
+
+function openJwt(ctx: Ctx, token: string): string {
   const parts = token.split('.');
   if (parts.length !== 3 || ctx.depth >= ctx.cfg.bodies.maxDepth) return ctx.secret(token, 'jwt');
   const header = b64urlJson(parts[0]);

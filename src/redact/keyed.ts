@@ -1,12 +1,14 @@
 /**
  * Keyed pseudonyms: HMAC-SHA256(key, kind ‖ 0x00 ‖ canonical value) → a deterministic byte stream from
  * which surrogates are drawn. Same key + kind + value → same bytes, across requests and restarts.
- * A bounded two-generation cache keeps repeated values cheap; it holds digests, never values as keys
- * beyond the cache's lifetime in memory.
+ * A fixed-size cache keeps repeated values cheap (values are held in memory only while in the cache).
+ * HMAC-SHA256 runs in JS from precomputed key midstates (sha256.ts), node:crypto for long inputs.
  */
 import { createHmac } from 'node:crypto';
+import { HmacSha256 } from './sha256';
 
-const CACHE_MAX = 32768;
+/** Cache slots (a power of two). */
+const CACHE_SLOTS = 1 << 16;
 const CACHE_MAX_VALUE = 256;
 
 function rotl(x: number, k: number): number {
@@ -15,28 +17,46 @@ function rotl(x: number, k: number): number {
 
 export class Keyed {
   /**
-   * Two generations: hits are looked up in both; when the current one is full it becomes the old one (the
-   * previous old one is dropped). Bounded at 2 × CACHE_MAX entries, and values that recur keep being hits
-   * instead of being flushed by a stream of one-off values (random client IPs) as a clear-when-full cache is.
+   * Direct-mapped cache of (kind, value) → digest: slot = FNV-1a of kind and value. A miss overwrites the slot,
+   * so memory is fixed (CACHE_SLOTS entries) and there is no map growth, rehash or generation copy per miss; a
+   * recurring value is evicted only when a one-off value (a random client IP) lands in its very slot
+   * (1 / CACHE_SLOTS per one-off), so hot values stay hits. Values longer than CACHE_MAX_VALUE are not kept.
    */
-  private cur = new Map<string, Buffer>();
-  private old = new Map<string, Buffer>();
+  private readonly kinds: Array<string | undefined> = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
+  private readonly values: Array<string | undefined> = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
+  private readonly digests: Array<Buffer | undefined> = new Array<Buffer | undefined>(CACHE_SLOTS).fill(undefined);
+  private readonly hmac: HmacSha256;
+  /** `kind ‖ 0x00` per kind (kinds are a small fixed set: detector, rule and token names). */
+  private readonly prefixes = new Map<string, string>();
 
-  constructor(private readonly key: Buffer) {}
+  constructor(private readonly key: Buffer) {
+    this.hmac = new HmacSha256(key);
+  }
 
-  /** 32 bytes for (kind, value). */
+  /** 32 bytes for (kind, value): HMAC-SHA256(key, kind ‖ 0x00 ‖ value). Shared with the cache: do not modify. */
   digest(kind: string, value: string): Buffer {
-    const ck = kind + '\u0000' + value;
-    const hit = this.cur.get(ck);
-    if (hit !== undefined) return hit;
-    const d = this.old.get(ck) ?? createHmac('sha256', this.key).update(ck, 'utf8').digest();
-    if (ck.length > CACHE_MAX_VALUE) return d; // long values are not retained in memory
-    if (this.cur.size >= CACHE_MAX) {
-      this.old = this.cur;
-      this.cur = new Map();
-    }
-    this.cur.set(ck, d);
+    const n = value.length;
+    if (n + kind.length >= CACHE_MAX_VALUE) return this.hmac.mac(this.prefix(kind), value);
+    let h = 0x811c9dc5;
+    for (let i = 0; i < kind.length; i++) h = Math.imul(h ^ kind.charCodeAt(i), 0x01000193);
+    for (let i = 0; i < n; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
+    const slot = (h ^ (h >>> 16)) & (CACHE_SLOTS - 1);
+    if (this.values[slot] === value && this.kinds[slot] === kind) return this.digests[slot]!;
+    const d = this.hmac.mac(this.prefix(kind), value);
+    this.kinds[slot] = kind;
+    // A slice of a large body would keep the whole body alive while cached: keep a flat copy instead.
+    this.values[slot] = n >= 13 ? (' ' + value).slice(1) : value;
+    this.digests[slot] = d;
     return d;
+  }
+
+  private prefix(kind: string): string {
+    let p = this.prefixes.get(kind);
+    if (p === undefined) {
+      p = kind + '\u0000';
+      if (this.prefixes.size < 1024) this.prefixes.set(kind, p);
+    }
+    return p;
   }
 
   /**
@@ -77,7 +97,7 @@ export class Keyed {
 
   /** HMAC over raw bytes with a label (for JWT signature replacement). */
   mac(label: string, bytes: Uint8Array | string): Buffer {
-    return createHmac('sha256', this.key).update(label).update(bytes).digest();
+    return this.hmac.mac(label, bytes);
   }
 }
 

@@ -1,0 +1,61 @@
+/**
+ * Bounded cache of whole redacted values (header values, JWTs) with the hits they counted. Header values and
+ * tokens repeat across a session's requests (the same Cookie, Authorization: Bearer <JWT>, User-Agent), and
+ * opening them again (cookie splitting, base64url + JSON walk + re-signing) costs far more than a lookup.
+ * A cached result is only valid for a top-level call (ctx.depth 0: no depth-limited opening), which is the
+ * only case in which the caller uses it. The hit counts are replayed on every cache hit, so
+ * `ex.redactions` is the same as without the cache.
+ * Bounded: at most MAX_ENTRIES results (all namespaces together; cleared when full), inputs longer than
+ * MAX_INPUT code units are not cached. Keys are flat copies, never slices of a larger string.
+ */
+import type { Ctx } from './ctx';
+
+const MAX_ENTRIES = 8192;
+const MAX_INPUT = 4096;
+
+interface Entry {
+  out: string;
+  /** rule, count, rule, count, … */
+  hits: Array<string | number>;
+}
+
+export class ResultCache {
+  private readonly spaces = new Map<string, Map<string, Entry>>();
+  private size = 0;
+
+  /** `fn(input)` for namespace `ns` (e.g. a header name), from the cache when seen before. */
+  run(ctx: Ctx, ns: string, input: string, fn: (input: string) => string): string {
+    if (input.length > MAX_INPUT || ctx.depth !== 0) return fn(input);
+    let space = this.spaces.get(ns);
+    const e = space?.get(input);
+    if (e !== undefined) {
+      const h = e.hits;
+      for (let i = 0; i < h.length; i += 2) ctx.hit(h[i] as string, h[i + 1] as number);
+      return e.out;
+    }
+    const outer = ctx.counts;
+    const mine = new Map<string, number>();
+    ctx.counts = mine;
+    let out: string;
+    try {
+      out = fn(input);
+    } finally {
+      ctx.counts = outer;
+      for (const [rule, n] of mine) outer.set(rule, (outer.get(rule) ?? 0) + n);
+    }
+    if (this.size >= MAX_ENTRIES) {
+      this.spaces.clear();
+      this.size = 0;
+      space = undefined;
+    }
+    if (space === undefined) {
+      space = new Map();
+      this.spaces.set(ns, space);
+    }
+    const hits: Array<string | number> = [];
+    for (const [rule, n] of mine) hits.push(rule, n);
+    space.set(input.length >= 13 ? (' ' + input).slice(1) : input, { out, hits });
+    this.size++;
+    return out;
+  }
+}
