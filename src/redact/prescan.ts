@@ -108,10 +108,12 @@ export function prescan(s: string): number {
       }
       sep = false;
       if (chain >= 7 && (flags & F_NUM) === 0) {
-        // NUM_RE's look-ahead: not followed by [\w+], nor by [.-] then \w (a digit next: the chain goes on).
+        // NUM_RE's look-ahead: not followed by [\w+], nor by '.' then a digit, nor by '-' then \w
+        // (a digit next: the chain goes on; '.txt' after the number does not stop a match).
         const nx = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+        const nx2 = i + 2 < n ? s.charCodeAt(i + 2) : 0;
         if ((nx < 48 || nx > 57) && !(isWord(nx) || nx === 43)
-          && !((nx === 46 || nx === 45) && i + 2 < n && isWord(s.charCodeAt(i + 2)))) flags |= F_NUM;
+          && !(nx === 46 && nx2 >= 48 && nx2 <= 57) && !(nx === 45 && i + 2 < n && isWord(nx2))) flags |= F_NUM;
       }
       // IBAN start: [A-Z]{2}\d{2} not preceded by [A-Za-z0-9].
       if (++run === 2 && i >= 3 && isUpper(s.charCodeAt(i - 2)) && isUpper(s.charCodeAt(i - 3))

@@ -75,7 +75,7 @@ function scanEmail(s: string, out: Hit[]): void {
 
 // --- digit sequences: card, phone, ssn ---------------------------------------------------------------------
 
-const NUM_RE = /(?<![\w.+-])\+?\d(?:[ -]?\d){6,22}(?![\w+]|[.-]\w)/g;
+const NUM_RE = /(?<![\w.+-])\+?\d(?:[ -]?\d){6,22}(?![\w+]|\.\d|-\w)/g;
 const CARD_GROUPS = new Set(['4-4-4-4', '4-6-5', '4-6-4', '4-4-4-4-3', '4-4-4-2', '4-4-4-3', '4-4-4-1', '4-4-5', '4-4-4-4-2', '4-4-4-4-1']);
 
 function digitsOnly(s: string): string {
@@ -153,7 +153,7 @@ function scanDigits(s: string, out: Hit[], o: ScanOptions): void {
 // --- IP addresses ------------------------------------------------------------------------------------------
 
 const IPV4_RE = /(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)/g;
-const IPV6_RE = /(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:.])/g;
+const IPV6_RE = /(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:]|\.\d)/g;
 
 function ipv4Skipped(ip: string): boolean {
   if (ip === '0.0.0.0' || ip === '255.255.255.255' || ip.startsWith('127.')) return true;
