@@ -247,7 +247,8 @@ export function assertNothingCorrupt(r: ScenarioResult, expected: Map<string, Ex
   for (const ex of r.exchanges) {
     const c = (ex.completeness ?? {}) as Record<string, any>;
     const connId = String(ex.connection.id);
-    const pairingUncertain = responseGapSeen.has(connId);
+    // The product flags pairings made while whole messages may have been lost (completeness.pairingUncertain).
+    const pairingUncertain = responseGapSeen.has(connId) || c.pairingUncertain === true;
     if (c.responseGapBytes || c.responseMissing) responseGapSeen.add(connId);
     assert.equal(ex.connection.vni ?? 0, Number(r.env.MIRROR_LAB_VNI), 'VNI');
     assert.equal(ex.connection.tunnel, 'vxlan');

@@ -1,6 +1,6 @@
-// The plain Ethernet/IPv4/TCP path and the VXLAN path must not allocate per packet: a million
-// decodes in a tight loop trigger no garbage collection at all. (1M decodes allocating even 16 bytes
-// each would fill the young generation several times over.)
+// The plain Ethernet/IPv4/TCP path and the VXLAN path must not allocate per packet: three million
+// decodes in a tight loop trigger at most one garbage collection (one may come from the test runner
+// or a timer; 3M decodes allocating even 16 bytes each would fill the young generation many times over).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -38,9 +38,9 @@ for (const [name, bytes] of [
     for (let i = 0; i < 20_000; i++) d.decode(frame, out); // warm up (JIT, tunnel source cache)
     let ok = 0;
     const gcs = await gcCountDuring(() => {
-      for (let i = 0; i < 1_000_000; i++) if (d.decode(frame, out) === '') ok++;
+      for (let i = 0; i < 3_000_000; i++) if (d.decode(frame, out) === '') ok++;
     });
-    assert.equal(ok, 1_000_000);
-    assert.equal(gcs, 0, 'garbage collections during 1M decodes');
+    assert.equal(ok, 3_000_000);
+    assert.ok(gcs <= 1, `garbage collections during 3M decodes: ${gcs}`);
   });
 }
