@@ -6,7 +6,7 @@
  * the two places that copy, STYLE.md guideline 5), once, into one buffer per message; the records
  * returned own their Buffers (a body may be a view of the start of that buffer).
  */
-import type { Header, RequestRecord, ResponseRecord } from '../exchange/record';
+import type { Header, HttpMessageCommon, RequestRecord, ResponseRecord } from '../exchange/record';
 import type { Counters } from '../observe/counters';
 import { contentEncodingsOf, decodeContent, type DecodeLimits } from './content-decoding';
 import type { ParsedHead } from './llhttp';
@@ -143,11 +143,10 @@ export class MessageAssembly {
     return { body: r.body, encodings };
   }
 
-  toRequest(limits: MessageLimits, counters: Counters): RequestRecord {
+  /** The fields requests and responses share (proto Request/Response fields 3-10); decodes the body once. */
+  private common(limits: MessageLimits, counters: Counters): HttpMessageCommon {
     const { body, encodings } = this.finalBody(limits, counters);
     return {
-      method: this.method,
-      url: this.url,
       httpVersion: this.httpVersion,
       headers: this.headersOf(this.rawHeaders),
       body,
@@ -159,19 +158,11 @@ export class MessageAssembly {
     };
   }
 
+  toRequest(limits: MessageLimits, counters: Counters): RequestRecord {
+    return { method: this.method, url: this.url, ...this.common(limits, counters) };
+  }
+
   toResponse(limits: MessageLimits, counters: Counters): ResponseRecord {
-    const { body, encodings } = this.finalBody(limits, counters);
-    return {
-      status: this.status,
-      reason: this.reason,
-      httpVersion: this.httpVersion,
-      headers: this.headersOf(this.rawHeaders),
-      body,
-      contentEncodings: encodings,
-      wireBodySize: this.wireBodySize,
-      startMicros: this.startMicros,
-      endMicros: this.endMicros,
-      trailers: this.headersOf(this.rawTrailers),
-    };
+    return { status: this.status, reason: this.reason, ...this.common(limits, counters) };
   }
 }
