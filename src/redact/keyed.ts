@@ -24,7 +24,11 @@ export class Keyed {
    */
   private readonly kinds: Array<string | undefined> = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
   private readonly values: Array<string | undefined> = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
-  private readonly digests: Array<Buffer | undefined> = new Array<Buffer | undefined>(CACHE_SLOTS).fill(undefined);
+  /**
+   * The cached digests, 32 bytes per slot, in one allocation. Keeping each digest as its own Buffer pinned
+   * the 8 KiB pool slab it was cut from (measured: ~140 MB of slabs held by 64k cached digests).
+   */
+  private readonly table = Buffer.alloc(CACHE_SLOTS * 32);
   private readonly hmac: HmacSha256;
   /** `kind ‖ 0x00` per kind (kinds are a small fixed set: detector, rule and token names). */
   private readonly prefixes = new Map<string, string>();
@@ -33,7 +37,10 @@ export class Keyed {
     this.hmac = new HmacSha256(key);
   }
 
-  /** 32 bytes for (kind, value): HMAC-SHA256(key, kind ‖ 0x00 ‖ value). Shared with the cache: do not modify. */
+  /**
+   * 32 bytes for (kind, value): HMAC-SHA256(key, kind ‖ 0x00 ‖ value). Borrowed: may be a view of the cache,
+   * valid until the next digest()/stream() call; read it at once and do not modify it.
+   */
   digest(kind: string, value: string): Buffer {
     const n = value.length;
     if (n + kind.length >= CACHE_MAX_VALUE) return this.hmac.mac(this.prefix(kind), value);
@@ -41,12 +48,12 @@ export class Keyed {
     for (let i = 0; i < kind.length; i++) h = Math.imul(h ^ kind.charCodeAt(i), 0x01000193);
     for (let i = 0; i < n; i++) h = Math.imul(h ^ value.charCodeAt(i), 0x01000193);
     const slot = (h ^ (h >>> 16)) & (CACHE_SLOTS - 1);
-    if (this.values[slot] === value && this.kinds[slot] === kind) return this.digests[slot]!;
+    if (this.values[slot] === value && this.kinds[slot] === kind) return this.table.subarray(slot * 32, slot * 32 + 32);
     const d = this.hmac.mac(this.prefix(kind), value);
     this.kinds[slot] = kind;
     // A slice of a large body would keep the whole body alive while cached: keep a flat copy instead.
     this.values[slot] = n >= 13 ? (' ' + value).slice(1) : value;
-    this.digests[slot] = d;
+    d.copy(this.table, slot * 32);
     return d;
   }
 
