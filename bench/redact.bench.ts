@@ -5,6 +5,8 @@
  *  - pass-through text (text/plain without findings) and a withheld binary body.
  *  - optionally real exchanges: `--capture FILE.jsonl`, the output of `shadowtap read X.pcap --no-redact` (proto3
  *    JSON lines), redacted as the `read` command does; CPU time (process.cpuUsage), MB of decoded bodies.
+ *  Every body is redacted in full: the body cache (bodies.cacheBytes) is off, since the cases cycle over a fixed
+ *  set of bodies; one extra line shows what a repeated body costs with the cache on.
  *  - `--redos`: instead, each adversarial 1 MiB input of test/unit/redact/redos-inputs.ts through the plain-text
  *    scanner, CPU time best of 5, against the 50 ms per 1 MiB budget (the unit test asserts only linear scaling).
  * Run: npx tsc -p tsconfig.json && node dist/bench/redact.bench.js [seconds-per-case] [case-name-filter] [--capture FILE]
@@ -76,9 +78,16 @@ function ex(body: Buffer, ct: string): Exchange {
   } as Exchange;
 }
 
-function run(name: string, bodies: Buffer[], ct: string): void {
+/** The default rules with the body cache off (or on, for the one line that shows it). */
+function config(bodyCache = false): ReturnType<typeof defaultRedactConfig> {
+  const cfg = defaultRedactConfig();
+  if (!bodyCache) cfg.bodies.cacheBytes = 0;
+  return cfg;
+}
+
+function run(name: string, bodies: Buffer[], ct: string, bodyCache = false): void {
   if (!name.includes(only)) return;
-  const r = compileRedactor(defaultRedactConfig(), KEY);
+  const r = compileRedactor(config(bodyCache), KEY);
   const total = bodies.reduce((a, b) => a + b.length, 0);
   for (const b of bodies.slice(0, 50)) r.redact(ex(b, ct)); // warm-up
   let bytes = 0;
@@ -144,7 +153,7 @@ function runCapture(file: string): void {
     n++;
     bodyBytes += (e.request?.body.length ?? 0) + (e.response?.body.length ?? 0);
   }
-  const r = compileRedactor(defaultRedactConfig(), KEY);
+  const r = compileRedactor(config(), KEY);
   for (const e of make().slice(0, 500)) r.redact(e); // warm-up
   const cpu: number[] = [];
   const until = Date.now() + secs * 1000;
@@ -193,3 +202,4 @@ run('json ~0.7 KiB bodies', small, 'application/json');
 run('json ~40 KiB bodies', large, 'application/json');
 run('text pass-through (no findings)', text, 'text/plain; charset=utf-8');
 run('binary withheld (64 KiB)', binary, 'application/octet-stream');
+run('json ~0.7 KiB, repeated, body cache on', small, 'application/json', true);

@@ -92,6 +92,8 @@ export interface RedactConfig {
     passThroughTypes: string[];
     /** Max nesting depth for JSON / JSON-in-string / multipart before the body is withheld. */
     maxDepth: number;
+    /** Bytes of redacted bodies kept for repeated bodies (body-cache.ts); 0 disables the cache. */
+    cacheBytes: number;
   };
 }
 
@@ -177,7 +179,7 @@ export function defaultRedactConfig(): RedactConfig {
         'phone_number', 'nickname', 'oid', 'sid', 'jti', 'at_hash', 'c_hash', 'nonce', 'azp', 'address',
         'birthdate', 'ip', 'ipaddr'],
     },
-    bodies: { maxBytes: 8 * 1024 * 1024, passThroughTypes: [], maxDepth: 16 },
+    bodies: { maxBytes: 8 * 1024 * 1024, passThroughTypes: [], maxDepth: 16, cacheBytes: 16 * 1024 * 1024 },
   };
 }
 
@@ -392,9 +394,10 @@ export function mergeRules(input: unknown, where: (p: Path) => string = () => ''
     if (j.claims !== undefined) cfg.jwt.claims = [...cfg.jwt.claims, ...v.strList(j.claims, ['jwt', 'claims'])];
   }
   if (o.bodies !== undefined) {
-    const b = v.obj(o.bodies, ['bodies'], ['maxBytes', 'passThroughTypes', 'maxDepth']);
+    const b = v.obj(o.bodies, ['bodies'], ['maxBytes', 'passThroughTypes', 'maxDepth', 'cacheBytes']);
     if (b.maxBytes !== undefined) cfg.bodies.maxBytes = v.int(b.maxBytes, ['bodies', 'maxBytes'], 0, 1 << 30);
     if (b.maxDepth !== undefined) cfg.bodies.maxDepth = v.int(b.maxDepth, ['bodies', 'maxDepth'], 1, 64);
+    if (b.cacheBytes !== undefined) cfg.bodies.cacheBytes = v.int(b.cacheBytes, ['bodies', 'cacheBytes'], 0, 1 << 30);
     if (b.passThroughTypes !== undefined) {
       cfg.bodies.passThroughTypes = v.strList(b.passThroughTypes, ['bodies', 'passThroughTypes'])
         .map((x) => x.toLowerCase());

@@ -8,6 +8,7 @@ import {
 } from './config';
 import { RedactConfigError } from './errors';
 import { Keyed } from './keyed';
+import { BodyCache } from './body-cache';
 import { ResultCache } from './memo';
 import { compilePatterns, CompiledPattern } from './patterns';
 import { prescan } from './prescan';
@@ -49,10 +50,15 @@ export class Ctx {
   depth = 0;
   /** Whole redacted Cookie/Authorization-type header values (namespace: lower-case header name) and JWTs (namespace ` jwt`: no header name has a space). */
   readonly results = new ResultCache();
+  /** Redacted bodies by (Content-Type, SHA-256 of the bytes): see body-cache.ts. */
+  readonly bodies: BodyCache;
+  /** While set, every count() is also appended here (the body cache replays them on a hit). */
+  countLog: string[] | undefined;
 
   constructor(readonly cfg: RedactConfig, key: Buffer, readonly counters?: Counters) {
     if (!Buffer.isBuffer(key) || key.length < 32) throw new RedactConfigError('redaction key must be at least 32 bytes');
     this.keyed = new Keyed(Buffer.from(key));
+    this.bodies = new BodyCache(cfg.bodies.cacheBytes);
     for (const r of cfg.keys) {
       for (const k of r.keys) this.keyRules.set(normalizeKey(k), r);
       for (const p of r.paths) {
@@ -82,6 +88,7 @@ export class Ctx {
   }
 
   count(counter: string): void {
+    this.countLog?.push(counter);
     this.counters?.inc(counter);
   }
 

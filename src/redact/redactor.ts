@@ -6,7 +6,7 @@
  */
 import type { Exchange, Header, HttpMessageCommon } from '../exchange/record';
 import type { Counters } from '../observe/counters';
-import { parseMediaType, redactTyped, withhold } from './body';
+import { MediaType, parseMediaType, redactTyped, withhold } from './body';
 import type { RedactConfig } from './config';
 import { Ctx } from './ctx';
 import { redactHeaders } from './headers';
@@ -36,6 +36,38 @@ class RedactorImpl implements Redactor {
     return headers.map((h) => (SAFE_ON_ERROR.has(h.name.toLowerCase()) ? h : { name: h.name, value: this.ctx.cfg.fixedToken }));
   }
 
+  /** redactTyped at depth 0 through the body cache; a hit replays the hits and counters of the first run. */
+  private cachedBody(contentType: string | undefined, mt: MediaType, body: Buffer): Buffer {
+    const ctx = this.ctx;
+    const cache = ctx.bodies;
+    const key = cache.keyFor(contentType, body);
+    if (key === undefined) return redactTyped(ctx, mt, body);
+    const e = cache.get(key);
+    if (e !== undefined) {
+      const h = e.hits;
+      for (let i = 0; i < h.length; i += 2) ctx.hit(h[i] as string, h[i + 1] as number);
+      for (const c of e.counted) ctx.count(c);
+      return e.out ?? body;
+    }
+    const outer = ctx.counts;
+    const mine = new Map<string, number>();
+    const counted: string[] = [];
+    ctx.counts = mine;
+    ctx.countLog = counted;
+    let out: Buffer;
+    try {
+      out = redactTyped(ctx, mt, body);
+    } finally {
+      ctx.counts = outer;
+      ctx.countLog = undefined;
+      for (const [rule, n] of mine) outer.set(rule, (outer.get(rule) ?? 0) + n);
+    }
+    const hits: Array<string | number> = [];
+    for (const [rule, n] of mine) hits.push(rule, n);
+    cache.set(key, out === body ? undefined : out, hits, counted);
+    return out;
+  }
+
   private message(m: HttpMessageCommon, decodeFailed: boolean): void {
     const ctx = this.ctx;
     const originalHeaders = m.headers;
@@ -56,7 +88,9 @@ class RedactorImpl implements Redactor {
       const encoded = m.contentEncodings.some((e) => e.toLowerCase() !== 'identity');
       try {
         ctx.depth = 0;
-        m.body = decodeFailed && encoded ? withhold(ctx, body, mt.type, 'decode_error') : redactTyped(ctx, mt, body);
+        m.body = decodeFailed && encoded
+          ? withhold(ctx, body, mt.type, 'decode_error')
+          : this.cachedBody(headerValue(originalHeaders, 'content-type'), mt, body);
       } catch {
         ctx.count('redact_internal_error');
         m.body = withhold(ctx, body, mt.type, 'internal_error');
