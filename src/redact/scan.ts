@@ -84,6 +84,14 @@ function digitsOnly(s: string): string {
 
 /** Classifies one digit candidate; returns the rule or undefined. */
 function classifyDigits(c: string, numeric: boolean, en: ScanOptions['enabled']): BuiltinDetector | undefined {
+  // Digit count first, without building the digit string: most candidates (long runs of digit groups,
+  // timestamps, ids) have a count no detector accepts.
+  let nd = 0;
+  for (let k = 0; k < c.length; k++) {
+    const ch = c.charCodeAt(k);
+    if (ch >= 48 && ch <= 57) nd++;
+  }
+  if (c.charCodeAt(0) === 43 ? nd < 8 || nd > 15 : !numeric || (nd !== 9 && (nd < 12 || nd > 19))) return undefined;
   const d = digitsOnly(c);
   if (c.charCodeAt(0) === 43) {
     // E.164: '+', 8..15 digits; '+999' is the surrogate range.
@@ -113,18 +121,26 @@ function scanDigits(s: string, out: Hit[], o: ScanOptions): void {
     if (!o.numeric || c.charCodeAt(0) === 43) continue;
     // A card or SSN next to other digit groups ("2024 4111 1111 1111 1111"): try the few group windows
     // that can be one (a 12-19 digit group, card group shapes starting with a 4-digit group, 3-2-4 SSN).
-    const groups: Array<{ off: number; len: number }> = [];
+    // Longest group first, without allocating: runs of 1- and 2-digit groups ("1 2 3 4 …") hold no window.
     let maxLen = 0;
+    let nGroups = 0;
+    for (let k = 0, st = 0; k <= c.length; k++) {
+      const ch = c.charCodeAt(k);
+      if (k === c.length || ch === 32 || ch === 45) {
+        if (k - st > maxLen) maxLen = k - st;
+        nGroups++;
+        st = k + 1;
+      }
+    }
+    if (maxLen < 3 || nGroups < 2) continue;
+    const groups: Array<{ off: number; len: number }> = [];
     for (let k = 0, st = 0; k <= c.length; k++) {
       const ch = c.charCodeAt(k);
       if (k === c.length || ch === 32 || ch === 45) {
         groups.push({ off: st, len: k - st });
-        if (k - st > maxLen) maxLen = k - st;
         st = k + 1;
       }
     }
-    if (maxLen < 3) continue;
-    if (groups.length < 2) continue;
     const tryWindow = (i: number, j: number): boolean => {
       if (i === 0 && j === groups.length - 1) return false;
       const a = groups[i].off;
