@@ -3,8 +3,9 @@
  * API response, static assets, the same error page), and walking one again costs a JSON/text scan and every
  * detector, where a lookup costs one native SHA-256 of the bytes.
  *
- * Contract: a body's redaction is a pure function of (compiled rules and key = this Ctx, Content-Type value,
- * body bytes) at depth 0 — nothing else of the exchange enters it. A cached result replays the rule hits
+ * Contract: a body's redaction is a pure function of (compiled rules and key = this Ctx, the exchange's
+ * server address = ctx.keepIp, Content-Type value, body bytes) at depth 0 — nothing else of the exchange
+ * enters it. A cached result replays the rule hits
  * (`ex.redactions`) and the live counters the first run counted, so a hit is indistinguishable from a
  * redaction. Anything that makes body redaction depend on more (the connection, the other message) must
  * add it to the key or bypass the cache.
@@ -47,9 +48,9 @@ export class BodyCache {
   constructor(private readonly maxBytes: number) {}
 
   /** The lookup key for a body, or undefined when the body is not cacheable (too large). */
-  keyFor(contentType: string | undefined, body: Uint8Array): string | undefined {
+  keyFor(contentType: string | undefined, body: Uint8Array, keepIp = ''): string | undefined {
     if (body.length > MAX_BODY || this.maxBytes === 0) return undefined;
-    return `${contentType ?? ''}\u0000${sha256(body)}`;
+    return `${keepIp}\u0000${contentType ?? ''}\u0000${sha256(body)}`;
   }
 
   get(key: string): CachedBody | undefined {

@@ -13,7 +13,7 @@ import { ResultCache } from './memo';
 import { compilePatterns, CompiledPattern } from './patterns';
 import { prescan } from './prescan';
 import {
-  maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
+  canonicalIpv6, maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
   surrogatePhone, surrogateSecret, surrogateShape, surrogateSsn,
 } from './surrogates';
 
@@ -52,6 +52,12 @@ export class Ctx {
   readonly results = new ResultCache();
   /** Redacted bodies by (Content-Type, SHA-256 of the bytes): see body-cache.ts. */
   readonly bodies: BodyCache;
+  /**
+   * The server address of the exchange being redacted (as in the record: dotted quad or RFC 5952), '' when
+   * none. The IPv4/IPv6 detectors keep it: it is the replay target (Host: 10.0.0.5:8080, absolute URLs), not
+   * personal data. Results cached across exchanges (memo.ts, body-cache.ts) are keyed by it.
+   */
+  keepIp = '';
   /** While set, every count() is also appended here (the body cache replays them on a hit). */
   countLog: string[] | undefined;
 
@@ -81,6 +87,14 @@ export class Ctx {
     this.enabled = en;
     this.stagingKey = cfg.jwt.stagingKey.length > 0 ? Buffer.from(cfg.jwt.stagingKey, 'utf8') : undefined;
     if (cfg.fixedToken.length > 256) throw new RedactConfigError('redaction rules: fixedToken longer than 256');
+  }
+
+  /** True when `text`, found by the `rule` detector, is the exchange's server address (see keepIp). */
+  isKeptIp(rule: string, text: string): boolean {
+    const keep = this.keepIp;
+    if (keep === '') return false;
+    if (rule === 'ipv4') return text === keep;
+    return rule === 'ipv6' && keep.includes(':') && canonicalIpv6(text) === keep;
   }
 
   hit(rule: string, n = 1): void {

@@ -26,6 +26,7 @@ export class ResultCache {
   /** `fn(input)` for namespace `ns` (e.g. a header name), from the cache when seen before. */
   run(ctx: Ctx, ns: string, input: string, fn: (input: string) => string): string {
     if (input.length > MAX_INPUT || ctx.depth !== 0) return fn(input);
+    if (ctx.keepIp !== '') ns = `${ns}\u0000${ctx.keepIp}`; // results depend on the kept server address
     let space = this.spaces.get(ns);
     const e = space?.get(input);
     if (e !== undefined) {

@@ -40,7 +40,7 @@ class RedactorImpl implements Redactor {
   private cachedBody(contentType: string | undefined, mt: MediaType, body: Buffer): Buffer {
     const ctx = this.ctx;
     const cache = ctx.bodies;
-    const key = cache.keyFor(contentType, body);
+    const key = cache.keyFor(contentType, body, ctx.keepIp);
     if (key === undefined) return redactTyped(ctx, mt, body);
     const e = cache.get(key);
     if (e !== undefined) {
@@ -110,6 +110,8 @@ class RedactorImpl implements Redactor {
     const ctx = this.ctx;
     ctx.counts = new Map();
     ctx.depth = 0;
+    const server = ex.connection?.server?.ip;
+    ctx.keepIp = typeof server === 'string' ? server : '';
     const decodeFailed = ex.completeness.decodeError.length > 0;
     if (ex.request !== undefined) {
       const req = ex.request;
@@ -133,6 +135,7 @@ class RedactorImpl implements Redactor {
       }
     }
     // The client address is personal data; the server address is the replay target and is kept.
+    ctx.keepIp = '';
     try {
       const c = ex.connection?.client;
       if (c !== undefined && typeof c.ip === 'string' && (ctx.enabled.ipv4 || ctx.enabled.ipv6)) {

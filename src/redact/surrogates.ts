@@ -95,14 +95,19 @@ export function surrogateIpv4(k: Keyed, s: string): string {
   return `198.${18 + (n >> 16)}.${(n >> 8) & 255}.${n & 255}`;
 }
 
+/** RFC 5952 text of an IPv6 address, undefined when it does not parse. */
+export function canonicalIpv6(s: string): string | undefined {
+  try {
+    return new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An address in 2001:db8::/32, canonical compressed form of the input as the HMAC input. */
 export function surrogateIpv6(k: Keyed, s: string): string {
-  let canon = s.toLowerCase();
-  try {
-    canon = new URL(`http://[${s}]/`).hostname;
-  } catch {
-    // keep the lower-cased text
-  }
+  const c = canonicalIpv6(s);
+  const canon = c === undefined ? s.toLowerCase() : `[${c}]`; // the bracketed form: surrogates stay as before
   const b = k.digest('ipv6', canon);
   const g: string[] = ['2001', 'db8'];
   for (let i = 0; i < 6; i++) g.push(((b[2 * i] << 8) | b[2 * i + 1]).toString(16));

@@ -222,6 +222,7 @@ function applyHits(ctx: Ctx, s: string, hits: TextHit[]): string {
     const text = s.slice(h.start, h.end);
     let r: string;
     if (h.repl !== undefined) r = h.repl; // counted where it was computed
+    else if ((h.rule === 'ipv4' || h.rule === 'ipv6') && ctx.isKeptIp(h.rule, text)) r = text;
     else {
       ctx.hit(h.rule);
       r = replaceHit(ctx, h, text);
@@ -267,10 +268,14 @@ function digitsOf(s: string): string {
   return s.replace(/[^0-9]/g, '');
 }
 
-/** Every IPv4/IPv6 address inside `v` replaced (lists such as X-Forwarded-For, Forwarded `for=`). */
+/**
+ * Every IPv4/IPv6 address inside `v` replaced (lists such as X-Forwarded-For, Forwarded `for=`), except the
+ * exchange's server address (ctx.keepIp). Undefined when nothing was replaced.
+ */
 export function replaceIps(ctx: Ctx, v: string): string | undefined {
   let found = false;
   const out = v.replace(/[0-9A-Fa-f:.]{2,45}/g, (t) => {
+    if (ctx.keepIp !== '' && (ctx.isKeptIp('ipv4', t) || (t.includes(':') && ctx.isKeptIp('ipv6', t)))) return t;
     if (isIpv4(t)) {
       found = true;
       return surrogateIpv4(ctx.keyed, t);

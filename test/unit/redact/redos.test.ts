@@ -3,7 +3,8 @@
  * is measured by `node dist/bench/redact.bench.js --redos` (the 50 ms per 1 MiB budget), not asserted here:
  * timed assertions flake on the shared machine. What is asserted cannot depend on load:
  *  - scaling measured in this run: CPU time on 1 MiB vs the same case at 64 KiB (16× the input), best of 5,
- *    must be <= 40× (linear gives ~16×, quadratic ~256×, exponential never finishes);
+ *    must be <= 64× (linear gives ~16×, up to ~42× seen where 1 MiB of working set leaves the CPU caches
+ *    that 64 KiB fits in; quadratic gives ~256×, exponential never finishes);
  *  - a generous ceiling: 1 MiB in < 1.5 s CPU, which only catastrophic behaviour reaches (budget is 50 ms).
  * CPU time (process.cpuUsage) does not count time spent waiting for a core. A self-check shows the same
  * measurement flags a known quadratic regex.
@@ -20,7 +21,7 @@ import { KEY } from './helpers';
 import { measureScaling, MiB, REDOS_CASES, Scaling } from './redos-inputs';
 
 const SMALL = 64 * 1024;
-const MAX_RATIO = 40;
+const MAX_RATIO = 64;
 const CEILING_S = 1.5;
 const RUNS = 5;
 
