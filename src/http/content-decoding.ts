@@ -25,6 +25,7 @@ export interface DecodeResult {
 
 type SyncDecoder = (buf: Buffer, opts: zlib.ZlibOptions | zlib.BrotliOptions) => Buffer;
 
+const gunzip = zlib.gunzipSync as SyncDecoder;
 const zstd = (zlib as unknown as { zstdDecompressSync?: SyncDecoder }).zstdDecompressSync;
 
 /** Split Content-Encoding header values into tokens, keeping each token's original spelling. */
@@ -50,7 +51,7 @@ function decoderFor(enc: string, input: Buffer): SyncDecoder | null {
   switch (enc) {
     case 'gzip':
     case 'x-gzip':
-      return zlib.gunzipSync as SyncDecoder;
+      return gunzip;
     case 'deflate':
       return (looksLikeZlib(input) ? zlib.inflateSync : zlib.inflateRawSync) as SyncDecoder;
     case 'br':
@@ -60,6 +61,24 @@ function decoderFor(enc: string, input: Buffer): SyncDecoder | null {
     default:
       return null;
   }
+}
+
+/** zlib's smallest and our largest output chunk for a gzip body sized from its trailer. */
+const MIN_CHUNK = 64;
+const MAX_SIZED_CHUNK = 1 << 20;
+
+/**
+ * zlib output chunk size for a gzip body: the decoded size its trailer states (ISIZE, the last 4 bytes,
+ * mod 2^32) plus one, so the output comes out in one buffer of about its size instead of 16 KiB pieces
+ * concatenated at the end (or one 16 KiB buffer for a 2 KiB body). The trailer is only a hint: a wrong
+ * one costs more chunks or a larger buffer, never a different result; bounded by `cap` + 1 and 1 MiB.
+ */
+function gzipChunkSize(input: Buffer, cap: number): number {
+  const n = input.length;
+  if (n < 18) return MIN_CHUNK;
+  const isize = (input[n - 4] | (input[n - 3] << 8) | (input[n - 2] << 16)) + input[n - 1] * 0x1000000;
+  const size = Math.min(isize + 1, cap + 1, MAX_SIZED_CHUNK);
+  return size < MIN_CHUNK ? MIN_CHUNK : size;
 }
 
 /** Decode `body` through `encodings` (as listed in the headers). Never throws. */
@@ -75,7 +94,7 @@ export function decodeContent(body: Buffer, encodings: readonly string[], limits
     const ratioBound = byRatio < limits.maxDecodedBytes;
     const cap = Math.max(1, Math.floor(ratioBound ? byRatio : limits.maxDecodedBytes));
     try {
-      cur = dec(cur, { maxOutputLength: cap });
+      cur = dec === gunzip ? dec(cur, { maxOutputLength: cap, chunkSize: gzipChunkSize(cur, cap) }) : dec(cur, { maxOutputLength: cap });
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (code === 'ERR_BUFFER_TOO_LARGE') return { body, error: ratioBound ? 'ratio_cap' : 'size_cap' };

@@ -185,13 +185,13 @@ class HalfStream implements LlhttpHandler {
   }
 
   private setBodyFraming(msg: MessageAssembly): void {
-    const te = msg.header('transfer-encoding').toLowerCase();
+    const te = msg.header('transfer-encoding', 'Transfer-Encoding').toLowerCase();
     if (te !== '') {
       this.bodyRemaining = -1;
       this.closeDelimited = !/(?:^|[\s,])chunked\s*$/.test(te) && !this.isRequest;
       return;
     }
-    const cl = msg.header('content-length');
+    const cl = msg.header('content-length', 'Content-Length');
     if (cl !== '') {
       const n = Number(cl.trim());
       this.bodyRemaining = Number.isSafeInteger(n) && n >= 0 ? n : -1;
@@ -717,8 +717,10 @@ class HttpStream implements StreamSink {
 
   messageDone(msg: MessageAssembly): void {
     msg.done = true;
-    const i = this.fifo.findIndex((e) => e.req === msg || e.res === msg);
-    if (i < 0) return;
+    const fifo = this.fifo;
+    let i = 0;
+    while (i < fifo.length && fifo[i].req !== msg && fifo[i].res !== msg) i++;
+    if (i === fifo.length) return;
     const e = this.fifo[i];
     if ((e.req === null || e.req.done) && e.res !== null && e.res.done) {
       this.fifo.splice(i, 1);
@@ -749,8 +751,9 @@ class HttpStream implements StreamSink {
       interimStatuses: e.interim,
     };
     c.midStream = this.meta.midStream;
-    const errors: string[] = [];
-    const decodeErrors: string[] = [];
+    // Joined with '; ' as they come (no arrays per exchange).
+    let errors = '';
+    let decodeErrors = '';
     if (e.req !== null) {
       const m = e.req;
       ex.request = m.toRequest(this.limits, this.counters);
@@ -758,8 +761,8 @@ class HttpStream implements StreamSink {
       c.requestBodyPartial = m.bodyPartial || m.bodyCapped;
       if (m.truncated) c.truncated = true;
       if (m.bodyCapped) c.bodyCapped = true;
-      if (m.parseError !== '') errors.push(m.parseError);
-      if (m.decodeError !== '') decodeErrors.push(m.decodeError);
+      if (m.parseError !== '') errors = m.parseError;
+      if (m.decodeError !== '') decodeErrors = m.decodeError;
     } else {
       c.requestMissing = true;
       this.counters.inc('http_request_missing');
@@ -771,15 +774,15 @@ class HttpStream implements StreamSink {
       c.responseBodyPartial = m.bodyPartial || m.bodyCapped;
       if (m.truncated) c.truncated = true;
       if (m.bodyCapped) c.bodyCapped = true;
-      if (m.parseError !== '') errors.push(m.parseError);
-      if (m.decodeError !== '') decodeErrors.push(m.decodeError);
+      if (m.parseError !== '') errors = errors === '' ? m.parseError : errors + '; ' + m.parseError;
+      if (m.decodeError !== '') decodeErrors = decodeErrors === '' ? m.decodeError : decodeErrors + '; ' + m.decodeError;
     } else {
       c.responseMissing = true;
       this.counters.inc('http_response_missing');
     }
     c.pairingUncertain = e.uncertain;
-    c.parseError = errors.join('; ');
-    c.decodeError = decodeErrors.join('; ');
+    c.parseError = errors;
+    c.decodeError = decodeErrors;
     if (c.requestMissing || c.responseMissing) c.closeReason = closeReason;
     this.counters.inc('http_exchanges');
     this.emitFn(ex);

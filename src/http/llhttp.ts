@@ -126,6 +126,8 @@ const SPAN_VALUE = 4;
 
 let wasm: LlhttpExports | null = null;
 let mem8: Uint8Array = new Uint8Array(0);
+/** mem8 as a DataView (4-byte reads for interning); refreshed with it. */
+let memView = new DataView(mem8.buffer);
 /** The parser whose execute/finish is running. */
 let current: LlhttpParser | null = null;
 /** Grow-only input area in WASM memory. */
@@ -155,7 +157,10 @@ export function extractLlhttpWasm(): Buffer {
 
 function refreshMem(): Uint8Array {
   const w = wasm as LlhttpExports;
-  if (mem8.buffer !== w.memory.buffer) mem8 = new Uint8Array(w.memory.buffer);
+  if (mem8.buffer !== w.memory.buffer) {
+    mem8 = new Uint8Array(w.memory.buffer);
+    memView = new DataView(w.memory.buffer);
+  }
   return mem8;
 }
 
@@ -209,27 +214,47 @@ function ensureInput(len: number): void {
 }
 
 /**
- * Header names and short values repeat from message to message (Content-Type, keep-alive, application/json):
- * a small direct-mapped cache returns the same string for the same bytes instead of making a new one each
- * time (less allocation and GC). A slot holds the last string that hashed there; a miss makes the string.
+ * Header names, short values and reasons repeat from message to message (Content-Type, keep-alive,
+ * application/json, OK): a small direct-mapped cache returns the same string for the same bytes
+ * instead of making a new one each time (less allocation and GC). A slot holds the last string that hashed
+ * there and a copy of its bytes; the span is hashed and compared 4 bytes at a time, read from the WASM input
+ * buffer (where llhttp's span pointer points). A miss makes the string. Bounded: INTERN_SLOTS strings of at
+ * most INTERN_MAX_LEN characters. URLs are not interned: they vary more and push the names out (measured).
  */
 const INTERN_SLOTS = 4096;
 const INTERN_MAX_LEN = 48;
 const internCache: string[] = new Array<string>(INTERN_SLOTS).fill('');
+/** The bytes of internCache[slot], at slot * INTERN_MAX_LEN. */
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_LEN);
+const internView = new DataView(internBytes.buffer);
 
-function internLatin1(chunk: Buffer, off: number, len: number): string {
+/**
+ * The latin1 string of a span: `len` bytes at `at` in WASM memory, which are also chunk[off, off + len)
+ * (the string is made from the chunk on a miss).
+ */
+function internSpan(at: number, len: number, chunk: Buffer, off: number): string {
+  const m = memView;
+  const end = at + len;
+  const end4 = at + (len & ~3);
   let h = len;
-  const end = off + len;
-  for (let i = off; i < end; i++) h = (Math.imul(h, 31) + chunk[i]) | 0;
-  const slot = (h ^ (h >>> 12)) & (INTERN_SLOTS - 1);
+  let i = at;
+  for (; i < end4; i += 4) h = Math.imul(h ^ m.getInt32(i, true), 0x9e3779b1);
+  for (; i < end; i++) h = Math.imul(h ^ mem8[i], 0x01000193);
+  h ^= h >>> 16;
+  const slot = h & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_MAX_LEN;
   const cached = internCache[slot];
   if (cached.length === len) {
-    let i = 0;
-    while (i < len && cached.charCodeAt(i) === chunk[off + i]) i++;
-    if (i === len) return cached;
+    let j = 0;
+    while (j + 4 <= len && internView.getInt32(base + j, true) === m.getInt32(at + j, true)) j += 4;
+    if (j + 4 > len) {
+      while (j < len && internBytes[base + j] === mem8[at + j]) j++;
+      if (j === len) return cached;
+    }
   }
-  const text = chunk.toString('latin1', off, end);
+  const text = chunk.toString('latin1', off, off + len);
   internCache[slot] = text;
+  for (let j = 0; j < len; j++) internBytes[base + j] = mem8[at + j];
   return text;
 }
 
@@ -400,7 +425,7 @@ export class LlhttpParser {
   cbSpan(kind: number, at: number, len: number): number {
     const off = at - inputPtr;
     const chunk = this.chunk as Buffer;
-    const text = kind >= SPAN_FIELD && len <= INTERN_MAX_LEN ? internLatin1(chunk, off, len) : chunk.toString('latin1', off, off + len);
+    const text = kind !== SPAN_URL && len <= INTERN_MAX_LEN ? internSpan(at, len, chunk, off) : chunk.toString('latin1', off, off + len);
     const cont = this.lastSpanOpen && this.lastSpan === kind && off === 0;
     this.lastSpan = kind;
     this.lastSpanOpen = off + len === this.chunkLen;

@@ -22,6 +22,14 @@ export interface MessageLimits extends DecodeLimits {
 const PREALLOC_MAX = 64 * 1024;
 /** Smallest body buffer when the length is not known (chunked, close-delimited). */
 const MIN_BODY_ALLOC = 1024;
+/** Empty bodies are views of this (a view is much cheaper to make than Buffer.alloc(0); it has no bytes to share). */
+const NO_BYTES = Buffer.alloc(0);
+/** httpVersion of HTTP/1.0 and HTTP/1.1 messages, made once. */
+const HTTP_1X = ['1.0', '1.1'];
+
+/** Placeholders while a record is filled (always replaced by fillCommon before it is returned). */
+const NO_HEADERS: Header[] = [];
+const NO_ENCODINGS: string[] = [];
 
 export class MessageAssembly {
   method = '';
@@ -65,7 +73,7 @@ export class MessageAssembly {
     this.url = h.url;
     this.status = h.statusCode;
     this.reason = h.reason;
-    this.httpVersion = `${h.versionMajor}.${h.versionMinor}`;
+    this.httpVersion = h.versionMajor === 1 && h.versionMinor < 2 ? HTTP_1X[h.versionMinor] : `${h.versionMajor}.${h.versionMinor}`;
     this.rawHeaders = h.headers;
     this.headDone = true;
   }
@@ -108,11 +116,17 @@ export class MessageAssembly {
     if (inBody) this.bodyPartial = true;
   }
 
-  /** The first value of header `lname` (lowercase), or ''. */
-  header(lname: string): string {
+  /**
+   * The first value of header `lname` (lowercase), or ''. `usual` is its usual spelling (`Content-Length`),
+   * compared first so that the common case makes no lowercase copy.
+   */
+  header(lname: string, usual: string): string {
     const h = this.rawHeaders;
     const n = lname.length;
-    for (let i = 0; i + 1 < h.length; i += 2) if (h[i].length === n && h[i].toLowerCase() === lname) return h[i + 1];
+    for (let i = 0; i + 1 < h.length; i += 2) {
+      const name = h[i];
+      if (name.length === n && (name === usual || name === lname || name.toLowerCase() === lname)) return h[i + 1];
+    }
     return '';
   }
 
@@ -125,7 +139,7 @@ export class MessageAssembly {
   /** Concatenate and decode the body; sets decodeError. Counts decode failures. */
   private finalBody(limits: MessageLimits, counters: Counters): { body: Buffer; encodings: string[] } {
     const b = this.body;
-    const raw = b === null ? Buffer.alloc(0) : b.length === this.retained ? b : b.subarray(0, this.retained);
+    const raw = b === null ? NO_BYTES.subarray(0, 0) : b.length === this.retained ? b : b.subarray(0, this.retained);
     this.body = null;
     const encodings = contentEncodingsOf(this.rawHeaders);
     if (encodings.length === 0 || raw.length === 0) return { body: raw, encodings };
@@ -143,26 +157,50 @@ export class MessageAssembly {
     return { body: r.body, encodings };
   }
 
-  /** The fields requests and responses share (proto Request/Response fields 3-10); decodes the body once. */
-  private common(limits: MessageLimits, counters: Counters): HttpMessageCommon {
-    const { body, encodings } = this.finalBody(limits, counters);
-    return {
+  /**
+   * The fields requests and responses share (proto Request/Response fields 3-10) are set by fillCommon, which
+   * decodes the body once. The records are made as literals with every field in place (one shape each, no
+   * spread of an intermediate object).
+   */
+  toRequest(limits: MessageLimits, counters: Counters): RequestRecord {
+    const r: RequestRecord = {
+      method: this.method,
+      url: this.url,
       httpVersion: this.httpVersion,
-      headers: this.headersOf(this.rawHeaders),
-      body,
-      contentEncodings: encodings,
+      headers: NO_HEADERS,
+      body: NO_BYTES,
+      contentEncodings: NO_ENCODINGS,
       wireBodySize: this.wireBodySize,
       startMicros: this.startMicros,
       endMicros: this.endMicros,
-      trailers: this.headersOf(this.rawTrailers),
+      trailers: NO_HEADERS,
     };
-  }
-
-  toRequest(limits: MessageLimits, counters: Counters): RequestRecord {
-    return { method: this.method, url: this.url, ...this.common(limits, counters) };
+    this.fillCommon(r, limits, counters);
+    return r;
   }
 
   toResponse(limits: MessageLimits, counters: Counters): ResponseRecord {
-    return { status: this.status, reason: this.reason, ...this.common(limits, counters) };
+    const r: ResponseRecord = {
+      status: this.status,
+      reason: this.reason,
+      httpVersion: this.httpVersion,
+      headers: NO_HEADERS,
+      body: NO_BYTES,
+      contentEncodings: NO_ENCODINGS,
+      wireBodySize: this.wireBodySize,
+      startMicros: this.startMicros,
+      endMicros: this.endMicros,
+      trailers: NO_HEADERS,
+    };
+    this.fillCommon(r, limits, counters);
+    return r;
+  }
+
+  private fillCommon(r: HttpMessageCommon, limits: MessageLimits, counters: Counters): void {
+    const { body, encodings } = this.finalBody(limits, counters);
+    r.headers = this.headersOf(this.rawHeaders);
+    r.body = body;
+    r.contentEncodings = encodings;
+    r.trailers = this.headersOf(this.rawTrailers);
   }
 }

@@ -110,3 +110,32 @@ test('body over maxBodyBytes: prefix kept, bodyCapped, wireBodySize is the full 
   assert.equal(ex.completeness.decodeError, 'partial_body');
   assert.equal(h.counters.get('http_body_capped'), 2);
 });
+
+test('gzip with a wrong size in its trailer still decodes to the same bytes (the size only sizes the output buffer)', () => {
+  const big = Buffer.from('abcdefghij'.repeat(20000));
+  for (const claimed of [0, 1, 100, big.length - 1, big.length, big.length + 1, 0xffffffff]) {
+    const gz = zlib.gzipSync(big);
+    gz.writeUInt32LE(claimed, gz.length - 4);
+    // node's gunzip checks ISIZE against the output; a wrong one is a gzip error either way. Same result as zlib's own call.
+    const r = decodeContent(gz, ['gzip'], { maxDecodedBytes: 1 << 26, maxDecodeRatio: 1000 });
+    let ref: Buffer | null = null;
+    try {
+      ref = zlib.gunzipSync(gz);
+    } catch {
+      ref = null;
+    }
+    if (ref === null) {
+      assert.equal(r.error, 'gzip_error', `claimed ${claimed}`);
+      assert.deepEqual(r.body, gz);
+    } else {
+      assert.equal(r.error, '', `claimed ${claimed}`);
+      assert.deepEqual(r.body, ref);
+    }
+  }
+  const exact = decodeContent(zlib.gzipSync(big), ['gzip'], { maxDecodedBytes: 1 << 26, maxDecodeRatio: 1000 });
+  assert.equal(exact.error, '');
+  assert.deepEqual(exact.body, big);
+  // The cap still applies when the trailer asks for more room than the cap.
+  const capped = decodeContent(zlib.gzipSync(big), ['gzip'], { maxDecodedBytes: 1000, maxDecodeRatio: 1000 });
+  assert.equal(capped.error, 'size_cap');
+});

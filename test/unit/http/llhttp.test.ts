@@ -78,3 +78,40 @@ test('many parsers share one instance and a large input grows the buffer', () =>
   for (const p of parsers) assert.equal(p.execute(big), ERR_OK);
   for (const p of parsers) p.destroy();
 });
+
+test('interned header strings: values that differ in one byte, or only past a 4-byte word, never come back as each other', () => {
+  // Span strings up to 48 bytes come from a direct-mapped cache compared 4 bytes at a time; every value here
+  // shares its length and most bytes with others (as Date or request-id values do), across all byte values.
+  const got: string[] = [];
+  const p = new LlhttpParser(TYPE_RESPONSE, {
+    onMessageBegin: () => undefined,
+    onHeadersComplete: (head) => {
+      got.push(...head.headers, head.reason);
+      return 1;
+    },
+    onBody: () => undefined,
+    onMessageComplete: () => 0,
+  }, 1 << 16);
+  const want: string[] = [];
+  let seed = 7;
+  const rnd = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+  for (let m = 0; m < 3000; m++) {
+    const len = 1 + rnd(48);
+    const base = Array.from({ length: len }, (_, i) => String.fromCharCode(0x41 + ((i * 7) % 26)));
+    const v = [...base];
+    const b = 0x21 + rnd(0xff - 0x21 - 1); // one byte anywhere: visible ASCII or obs-text (0x80-0xff), not DEL
+    v[rnd(len)] = String.fromCharCode(b >= 0x7f ? b + 1 : b);
+    const value = v.join('').replace(/^\s+|\s+$/g, '');
+    const reason = m % 3 === 0 ? 'OK' : `R${base.slice(0, 1 + rnd(len)).join('')}`;
+    const name = `X-${base.slice(0, 1 + (m % len)).join('')}`;
+    const msg = Buffer.from(`HTTP/1.1 200 ${reason}\r\n${name}: ${value}\r\nX: ${base.join('')}\r\n\r\n`, 'latin1');
+    want.push(name, value, 'X', base.join(''), reason);
+    assert.equal(p.execute(msg), ERR_OK);
+  }
+  p.destroy();
+  assert.equal(got.length, want.length);
+  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) assert.fail(`string ${i}: got ${JSON.stringify(got[i])}, want ${JSON.stringify(want[i])}`);
+});
