@@ -1,9 +1,4 @@
 import { ShadowtapError, EXIT_USAGE } from '../errors';
-import { runRead } from './read-command';
-import { runSniff } from './sniff-command';
-import { runMirror } from './mirror-command';
-import { runCollect } from './collect-command';
-import { runInspect } from './inspect-command';
 import { VERSION } from '../version';
 
 const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted on the spot
@@ -23,17 +18,19 @@ Run \`shadowtap read --help\` for the options of a command. See README.md.
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
+    // Each command's modules are loaded when it runs: a `read` does not pay for the live, delivery and
+    // collector code (measured: ~200 ms of start-up).
     switch (cmd) {
       case 'read':
-        return await runRead(rest);
+        return await (await import('./read-command')).runRead(rest);
       case 'mirror':
-        return await runMirror(rest);
+        return await (await import('./mirror-command')).runMirror(rest);
       case 'sniff':
-        return await runSniff(rest);
+        return await (await import('./sniff-command')).runSniff(rest);
       case 'collect':
-        return await runCollect(rest);
+        return await (await import('./collect-command')).runCollect(rest);
       case 'inspect':
-        return await runInspect(rest);
+        return await (await import('./inspect-command')).runInspect(rest);
       case '--version':
       case '-V':
         process.stdout.write(VERSION + '\n');

@@ -2,8 +2,6 @@ import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { ByteWriter } from '../sink/byte-writer';
 import type { ExchangeSink } from '../sink/exchange-sink';
 import { JsonlSink } from '../sink/jsonl-sink';
-import { ProtobufFileSink } from '../sink/protobuf-file-sink';
-import { HarSink } from '../sink/har-sink';
 import { VERSION } from '../version';
 
 export const OUTPUT_FORMATS = ['jsonl', 'pb', 'har'] as const;
@@ -27,8 +25,9 @@ export function openOutput(format: OutputFormat, target: string): ExchangeSink {
     case 'jsonl':
       return new JsonlSink(w);
     case 'pb':
-      return new ProtobufFileSink(w);
+      // protobufjs (~20 ms to load) only when the format needs it.
+      return new (require('../sink/protobuf-file-sink') as typeof import('../sink/protobuf-file-sink')).ProtobufFileSink(w);
     case 'har':
-      return new HarSink(w, VERSION);
+      return new (require('../sink/har-sink') as typeof import('../sink/har-sink')).HarSink(w, VERSION);
   }
 }

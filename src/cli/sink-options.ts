@@ -9,7 +9,6 @@ import type { ExchangeSink } from '../sink/exchange-sink';
 import { VERSION } from '../version';
 import { DeliverySink } from '../delivery/delivery-sink';
 import { DELIVERY_PROTOCOL_VERSION } from '../delivery/frame-codec';
-import { NatsTransport } from '../delivery/nats-transport';
 import { Spool } from '../delivery/spool';
 import { TcpTransport } from '../delivery/tcp-transport';
 import type { Transport } from '../delivery/transport';
@@ -124,6 +123,8 @@ export function openRemoteSink(
   let transport: Transport;
   if (scheme === 'nats') {
     const prefix = decodeURIComponent(u.pathname.replace(/^\/+|\/+$/g, '')).replace(/\//g, '.') || 'shadowtap';
+    // Loaded only here: the NATS client costs ~140 ms of start-up that every other run would pay.
+    const { NatsTransport } = require('../delivery/nats-transport') as typeof import('../delivery/nats-transport');
     transport = new NatsTransport(
       {
         servers: `${u.hostname}:${port}`,
