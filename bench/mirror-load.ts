@@ -12,7 +12,8 @@
  * backlog drops and anything else between the veth and the agent.
  *
  * Run:  npx tsc -p tsconfig.json && node dist/bench/mirror-load.js [--pcap FILE] [--rates 25000,50000,...]
- *         [--seconds 3] [--no-redact] [--rcvbuf 32m] [--prefix mb]
+ *         [--seconds 3] [--no-redact] [--rcvbuf 32m] [--rcvbuf-force true|false] [--receiver auto|native|dgram] [--prefix mb]
+ * --receiver and --rcvbuf-force are passed to the agent as --udp-receiver and --rcvbuf-force.
  * npm:  "bench:mirror": "npm run build && node dist/bench/mirror-load.js"
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -27,6 +28,8 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '3' },
     'no-redact': { type: 'boolean', default: false },
     rcvbuf: { type: 'string', default: '32m' },
+    'rcvbuf-force': { type: 'string', default: 'true' },
+    receiver: { type: 'string', default: 'auto' },
     prefix: { type: 'string', default: 'mb' },
     'dst-mac': { type: 'string', default: '02:00:00:00:00:02' },
     'dst-ip': { type: 'string', default: '10.0.2.50' },
@@ -112,13 +115,16 @@ interface Row {
   rssMiB: number;
   hwmMiB: number;
   exchanges: number;
+  /** The agent's receiver (shadowtap_udp_receiver_native) and granted SO_RCVBUF (as reported, 2x). */
+  receiver: string;
+  rcvbufReported: number;
 }
 
 async function runRate(rate: number): Promise<Row> {
   const args = [
     'ip', 'netns', 'exec', RX, process.execPath, RUN_MIRROR,
     '--listen', `${values['dst-ip']}:4789`, '--http-port', String(HTTP_PORT), '--http-host', '127.0.0.1', '--health-port', '0',
-    '--rcvbuf', values.rcvbuf!, '-o', '/dev/null', '--stats-interval', '0', '--log-level', 'warn',
+    '--rcvbuf', values.rcvbuf!, '--rcvbuf-force', values['rcvbuf-force']!, '--udp-receiver', values.receiver!, '-o', '/dev/null', '--stats-interval', '0', '--log-level', 'warn',
   ];
   if (values['no-redact']) args.push('--no-redact');
   const agent = spawn(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -166,6 +172,8 @@ async function runRate(rate: number): Promise<Row> {
       rssMiB: status(pid, 'VmRSS') / 2 ** 20,
       hwmMiB: status(pid, 'VmHWM') / 2 ** 20,
       exchanges: metric(m, 'shadowtap_exchanges_emitted_total'),
+      receiver: metric(m, 'shadowtap_udp_receiver_native') === 1 ? 'native' : 'dgram',
+      rcvbufReported: Number(/^shadowtap_udp_rcvbuf_bytes\{listener="vxlan"\} (\d+)/m.exec(m)?.[1] ?? 0),
     };
     return row;
   } finally {
@@ -186,8 +194,8 @@ async function main(): Promise<void> {
       const row = await runRate(rate);
       rows.push(row);
       process.stdout.write(
-        `target ${row.target} pps: sent ${row.sent} at ${row.achievedPps} pps, received ${row.received}, kernel socket drops ${row.kernelDrops}, veth drops ${row.vethDrops}, send failures ${row.failed}, ` +
-          `loss ${row.lossPct.toFixed(3)}%, agent CPU ${row.cpuPct.toFixed(0)}% while sending, ${row.ppsPerCpuSecond} datagrams per agent CPU-second, RSS ${row.rssMiB.toFixed(0)} MiB (peak ${row.hwmMiB.toFixed(0)}), exchanges ${row.exchanges}\n`,
+        `target ${row.target} pps [${row.receiver}, SO_RCVBUF ${(row.rcvbufReported / 2 ** 20).toFixed(1)} MiB reported]: sent ${row.sent} at ${row.achievedPps} pps, received ${row.received}, kernel socket drops ${row.kernelDrops}, veth drops ${row.vethDrops}, send failures ${row.failed}, ` +
+          `loss ${row.lossPct.toFixed(3)}%, agent CPU ${row.cpuPct.toFixed(0)}% while sending, ${row.ppsPerCpuSecond} datagrams per agent CPU-second (${row.ppsPerCpuSecond > 0 ? (1e6 / row.ppsPerCpuSecond).toFixed(1) : '-'} µs CPU/datagram), RSS ${row.rssMiB.toFixed(0)} MiB (peak ${row.hwmMiB.toFixed(0)}), exchanges ${row.exchanges}\n`,
       );
       if (row.lossPct > 5) break;
     }
@@ -199,7 +207,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     best
       ? `highest rate with < 0.1% loss: ${best.achievedPps} pps (target ${best.target}); agent CPU ${best.cpuPct.toFixed(0)}% of one core, RSS ${best.rssMiB.toFixed(0)} MiB (peak ${best.hwmMiB.toFixed(0)} MiB)` +
-        ` [redaction ${values['no-redact'] ? 'off' : 'on'}, rcvbuf ${values.rcvbuf}]\n`
+        ` [redaction ${values['no-redact'] ? 'off' : 'on'}, rcvbuf ${values.rcvbuf}, rcvbuf-force ${values['rcvbuf-force']}, receiver ${values.receiver}]\n`
       : 'no rate had < 0.1% loss\n',
   );
 }

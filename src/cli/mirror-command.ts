@@ -25,7 +25,11 @@ Receive:
       --geneve-listen ADDR:PORT  GENEVE socket (default off; AWS GWLB / GCP use :6081)
       --vni LIST               only these VNIs, e.g. 42,43 or 100-199 (default all)
       --vni-deny LIST          drop these VNIs
-      --rcvbuf BYTES           SO_RCVBUF per socket, suffix k/m/g (default 32m; capped by net.core.rmem_max)
+      --rcvbuf BYTES           SO_RCVBUF per socket, suffix k/m/g (default 32m; capped by net.core.rmem_max
+                               unless the native receiver may force it: CAP_NET_ADMIN and --rcvbuf-force)
+      --rcvbuf-force BOOL      native receiver: SO_RCVBUFFORCE past net.core.rmem_max (default true)
+      --udp-receiver KIND      auto (default: native if built, else dgram), native (batched recvmmsg,
+                               optional package udp-batch; error if unavailable) or dgram (node:dgram)
       --max-flows N            TCP connections tracked at once
 
 Output (as in read):
@@ -67,6 +71,8 @@ export async function runMirror(argv: string[]): Promise<number> {
       vni: { type: 'string' },
       'vni-deny': { type: 'string' },
       rcvbuf: { type: 'string' },
+      'rcvbuf-force': { type: 'string' },
+      'udp-receiver': { type: 'string' },
       'max-flows': { type: 'string' },
       output: { type: 'string', short: 'o' },
       format: { type: 'string', short: 'f' },
@@ -116,7 +122,7 @@ export async function runMirrorWith(
   const counters = new Counters();
   const redactor = redactorFromFlags({ noRedact: !cfg.redact, rulesFile: cfg.redactRules, keyFile: cfg.redactKeyFile }, warn, counters);
   const source = new UdpMirrorSource(
-    { listen: cfg.listen, geneveListen: cfg.geneveListen, rcvbufBytes: cfg.rcvbufBytes },
+    { listen: cfg.listen, geneveListen: cfg.geneveListen, rcvbufBytes: cfg.rcvbufBytes, receiver: cfg.udpReceiver, forceRcvbuf: cfg.rcvbufForce },
     base.child({ component: 'udp' }),
   );
   const sink = attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror');

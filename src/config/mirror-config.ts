@@ -15,6 +15,8 @@
  *   http-port       --http-port       SHADOWTAP_HTTP_PORT         9465 (0 = off) /healthz /readyz /metrics
  *   http-host       --http-host       SHADOWTAP_HTTP_HOST         0.0.0.0
  *   rcvbuf          --rcvbuf          SHADOWTAP_RCVBUF            32m            SO_RCVBUF per socket
+ *   rcvbuf-force    --rcvbuf-force    SHADOWTAP_RCVBUF_FORCE      true           native receiver: SO_RCVBUFFORCE first (CAP_NET_ADMIN)
+ *   udp-receiver    --udp-receiver    SHADOWTAP_UDP_RECEIVER      auto           auto | native (udp-batch, recvmmsg) | dgram
  *   max-lag-ms      --max-lag-ms      SHADOWTAP_MAX_LAG_MS        1000 (0 = off) readiness bound on event-loop lag
  *   stats-interval  --stats-interval  SHADOWTAP_STATS_INTERVAL    60 (s; 0 = never)
  *   log-level       --log-level       SHADOWTAP_LOG_LEVEL         info
@@ -44,6 +46,7 @@ import {
   type HostPort,
 } from './values';
 import { OUTPUT_FORMATS, type OutputFormat } from '../cli/output-options';
+import { UDP_RECEIVERS, type UdpReceiverChoice } from '../source/udp-mirror-source';
 
 export interface MirrorConfig {
   listen: HostPort;
@@ -58,6 +61,9 @@ export interface MirrorConfig {
   httpHost: string;
   httpPort: number;
   rcvbufBytes: number;
+  /** Native receiver: try SO_RCVBUFFORCE (past net.core.rmem_max) before SO_RCVBUF. */
+  rcvbufForce: boolean;
+  udpReceiver: UdpReceiverChoice;
   maxLagMs: number;
   statsIntervalSeconds: number;
   logLevel: string;
@@ -88,6 +94,8 @@ const FIELDS: readonly Field[] = [
   { key: 'http-port', apply: (c, v, w) => (c.httpPort = parsePort(v, w, true)) },
   { key: 'http-host', apply: (c, v, w) => (c.httpHost = parseHost(v, w)) },
   { key: 'rcvbuf', apply: (c, v, w) => (c.rcvbufBytes = parseByteSize(v, w, 4096, 2 ** 31 - 1)) },
+  { key: 'rcvbuf-force', apply: (c, v, w) => (c.rcvbufForce = parseBoolean(v, w)) },
+  { key: 'udp-receiver', apply: (c, v, w) => (c.udpReceiver = parseChoice(v, w, UDP_RECEIVERS)) },
   { key: 'max-lag-ms', apply: (c, v, w) => (c.maxLagMs = parseInteger(v, w, 0, 600_000)) },
   { key: 'stats-interval', apply: (c, v, w) => (c.statsIntervalSeconds = parseInteger(v, w, 0, 86_400)) },
   { key: 'log-level', apply: (c, v, w) => (c.logLevel = parseChoice(v, w, LOG_LEVELS)) },
@@ -108,6 +116,8 @@ export const MIRROR_DEFAULTS = Object.freeze({
   'http-host': '0.0.0.0',
   'http-port': 9465,
   rcvbuf: 32 * 1024 * 1024,
+  'rcvbuf-force': true,
+  'udp-receiver': 'auto',
   'max-lag-ms': 1000,
   'stats-interval': 60,
   'log-level': 'info',

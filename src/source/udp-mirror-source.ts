@@ -7,12 +7,23 @@
  *          FIRST_LAYER_GENEVE. The decoder follows the protocol type: AWS GWLB (GENEVE → IPv4 → UDP
  *          4789 → VXLAN → Ethernet) and GCP packet mirroring (GENEVE → IPv4/IPv6).
  *
- * Receive path: plain node:dgram sockets with a persistent 'message' listener (see the note on
- * dgram-as-promised below). libuv reads each datagram into a 64 KiB buffer, so datagrams up to
- * 65535 bytes (jumbo 9001-MTU mirror sources, GRO'd super-packets) arrive whole. SO_RCVBUF is set
- * to `rcvbufBytes` (default 32 MiB) and read back: Linux caps the request at net.core.rmem_max
- * (unless the process has CAP_NET_ADMIN and uses SO_RCVBUFFORCE, which Node does not offer) and
- * reports twice the granted value; a capped buffer is logged as a warning naming the sysctl.
+ * Receive path (`receiver`, default 'auto'):
+ *   native  the optional addon udp-batch (native/udp-batch, src/source/batched-udp-receiver.ts):
+ *           recvmmsg into one preallocated slab of 64 x 64 KiB slots, one JS callback per batch of
+ *           up to 64 datagrams, at most 16 batches per event-loop wakeup (then timers and the HTTP
+ *           endpoints run). SO_RCVBUFFORCE is tried first, so with CAP_NET_ADMIN the requested
+ *           `rcvbufBytes` is granted past net.core.rmem_max (`forceRcvbuf: false` to obey the sysctl),
+ *           and the kernel's drop counter arrives with the datagrams (SO_RXQ_OVFL).
+ *   dgram   plain node:dgram sockets with a persistent 'message' listener (see the note on
+ *           dgram-as-promised below); libuv reads each datagram into a fresh 64 KiB buffer and calls
+ *           JS once per datagram. SO_RCVBUF is capped at net.core.rmem_max (Node has no
+ *           SO_RCVBUFFORCE).
+ *   auto    native when the addon loads (Linux, built at install), else dgram with a warning.
+ * Either way datagrams up to 65535 bytes (jumbo 9001-MTU mirror sources, GRO'd super-packets)
+ * arrive whole. SO_RCVBUF is set to `rcvbufBytes` (default 32 MiB) and read back (Linux reports
+ * twice the granted value); a capped buffer is logged as a warning naming the sysctl. A datagram
+ * the kernel flags MSG_TRUNC (impossible with 64 KiB slots) is dropped and counted as
+ * udp_datagrams_truncated.
  *
  * Nothing is ever sent: the sockets are bound (so the kernel sends no ICMP port-unreachable back
  * toward the mirror source) and only read from.
@@ -23,9 +34,17 @@
  * datagram would cost a promise plus three listener add/removes. Its bind()/close() promises add
  * nothing over the few lines here, and the package is ESM-only in a CommonJS build.
  *
- * Ownership: each Frame's `buf` is the Buffer node:dgram allocated for that datagram; it is
- * BORROWED by the frame callback (as every Frame), and the one Frame object is reused.
- * Time: tsMicros is the receive time (wall clock, microsecond resolution).
+ * Ownership: each Frame's `buf` is BORROWED by the frame callback (as every Frame), and the one
+ * Frame object is reused. native: `buf` is the receive slab and `off` the datagram's slot, both
+ * overwritten by the next batch; dgram: the Buffer node:dgram allocated for that datagram.
+ * `tunnelSource` comes from a per-address cache (native), so no string is built per datagram.
+ * Time: tsMicros is the receive time (wall clock, microsecond resolution); native: one time per
+ * recvmmsg batch.
+ *
+ * Kernel drops: kernel_udp_socket_drops is the sockets' sk_drops, read from /proc/net/udp{,6}
+ * every second; the native receiver also gets the same counter with each datagram (SO_RXQ_OVFL)
+ * and the larger of the two is reported (it is one counter seen twice, never added up), so the
+ * figure is there without procfs too.
  */
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
@@ -38,6 +57,7 @@ import type { LiveSource } from '../live/live-source';
 import type { Counters } from '../observe/counters';
 import { UdpKernelStatsReader } from '../live/udp-stats';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
+import { BatchedUdpReceiver, loadUdpBatch, type UdpBatchLoad } from './batched-udp-receiver';
 
 export interface ListenAddress {
   host: string;
@@ -51,7 +71,20 @@ export interface UdpMirrorSourceOptions {
   geneveListen?: ListenAddress | undefined;
   /** Requested SO_RCVBUF in bytes. */
   rcvbufBytes: number;
+  /** Receive path (see the module comment). Default 'auto'. */
+  receiver?: UdpReceiverChoice | undefined;
+  /** native: try SO_RCVBUFFORCE before SO_RCVBUF (needs CAP_NET_ADMIN). Default true. */
+  forceRcvbuf?: boolean | undefined;
+  /** native: batch geometry (tests, tuning). Defaults: 64 slots of 65536 bytes, 16 batches per wakeup. */
+  nativeSlots?: number | undefined;
+  nativeSlotSize?: number | undefined;
+  nativeMaxBatchesPerWakeup?: number | undefined;
+  /** Loads the addon (tests inject a missing one). Default loadUdpBatch(). */
+  loadNative?: (() => UdpBatchLoad) | undefined;
 }
+
+export const UDP_RECEIVERS = ['auto', 'native', 'dgram'] as const;
+export type UdpReceiverChoice = (typeof UDP_RECEIVERS)[number];
 
 export const DEFAULT_RCVBUF_BYTES = 32 * 1024 * 1024;
 
@@ -59,7 +92,10 @@ interface Listener {
   kind: 'vxlan' | 'geneve';
   addr: ListenAddress;
   linkType: number;
-  socket: dgram.Socket;
+  /** dgram receiver. */
+  socket: dgram.Socket | undefined;
+  /** native receiver. */
+  rx: BatchedUdpReceiver | undefined;
   bound: boolean;
   rcvbufActual: number;
 }
@@ -73,9 +109,12 @@ export class UdpMirrorSource implements LiveSource {
   private stopped = false;
   private lastKernelDrops = -1;
   private kernelDropsRising = 0;
-  /** Datagrams received per listener kind (own count; kernel drops are separate). */
+  /** Datagrams read from the sockets (own count, truncated ones included; kernel drops are separate). */
   datagrams = 0;
+  /** Datagrams dropped because the kernel flagged them MSG_TRUNC (native receiver only). */
+  truncated = 0;
   private socketErrors = 0;
+  private receiverKind: 'native' | 'dgram' | undefined;
   private latest: Record<string, number> = {};
 
   constructor(
@@ -89,23 +128,57 @@ export class UdpMirrorSource implements LiveSource {
     this.stats = new UdpKernelStatsReader(ports);
   }
 
+  /**
+   * Chooses the receiver and binds the sockets. Rejects with a ShadowtapError when a port cannot be
+   * bound (CAP_ERR_LISTEN) or `receiver: 'native'` was asked for and the addon is unavailable
+   * (CAP_ERR_UDP_RECEIVER); nothing stays bound then.
+   */
   async start(onFrame: (frame: Frame) => void): Promise<void> {
     this.onFrame = onFrame;
-    await this.bind('vxlan', this.opts.listen, FIRST_LAYER_VXLAN);
-    if (this.opts.geneveListen) {
-      try {
-        await this.bind('geneve', this.opts.geneveListen, FIRST_LAYER_GENEVE);
-      } catch (err) {
-        await this.stop();
-        throw err;
+    const choice = this.opts.receiver ?? 'auto';
+    let native: UdpBatchLoad | undefined;
+    if (choice !== 'dgram') {
+      native = (this.opts.loadNative ?? loadUdpBatch)();
+      if (native.addon === undefined && choice === 'native') {
+        throw new ShadowtapError('CAP_ERR_UDP_RECEIVER', `--udp-receiver native: the batched UDP receiver is unavailable: ${native.reason}; use --udp-receiver auto or dgram to run on node:dgram`, EXIT_USAGE);
       }
+    }
+    const addon = native?.addon;
+    this.receiverKind = addon ? 'native' : 'dgram';
+    if (addon) {
+      this.log.info(
+        {
+          receiver: 'native',
+          slots: this.opts.nativeSlots ?? 64,
+          slotBytes: this.opts.nativeSlotSize ?? 65536,
+          maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup ?? 16,
+        },
+        'UDP receiver: native batched recvmmsg (udp-batch)',
+      );
+    } else if (choice === 'auto') {
+      this.log.warn({ receiver: 'dgram', reason: native?.reason }, 'UDP receiver: node:dgram (the batched native receiver is unavailable; expect a lower lossless rate)');
+    } else {
+      this.log.info({ receiver: 'dgram' }, 'UDP receiver: node:dgram');
+    }
+    try {
+      await this.bind('vxlan', this.opts.listen, FIRST_LAYER_VXLAN, addon);
+      if (this.opts.geneveListen) await this.bind('geneve', this.opts.geneveListen, FIRST_LAYER_GENEVE, addon);
+    } catch (err) {
+      await this.stop();
+      throw err;
     }
   }
 
-  private async bind(kind: Listener['kind'], addr: ListenAddress, linkType: number): Promise<void> {
+  /** The receiver in use once started: 'native' (udp-batch) or 'dgram'. */
+  receiver(): 'native' | 'dgram' | undefined {
+    return this.receiverKind;
+  }
+
+  private async bind(kind: Listener['kind'], addr: ListenAddress, linkType: number, addon: UdpBatchLoad['addon']): Promise<void> {
+    if (addon) return this.bindNative(kind, addr, linkType, addon);
     const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type, reuseAddr: false });
-    const l: Listener = { kind, addr, linkType, socket, bound: false, rcvbufActual: 0 };
+    const l: Listener = { kind, addr, linkType, socket, rx: undefined, bound: false, rcvbufActual: 0 };
     const frame = this.frame;
     socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
       if (this.stopped) return;
@@ -120,22 +193,12 @@ export class UdpMirrorSource implements LiveSource {
       this.onFrame!(frame);
     });
     await new Promise<void>((resolve, reject) => {
-      const onError = (err: NodeJS.ErrnoException): void => {
+      socket.once('error', (err: NodeJS.ErrnoException) => {
         socket.close();
-        const why =
-          err.code === 'EADDRINUSE'
-            ? 'address already in use (another mirror agent, or a kernel vxlan device bound to this port?)'
-            : err.code === 'EADDRNOTAVAIL'
-              ? 'address not available on this host'
-              : err.code === 'EACCES'
-                ? 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)'
-                : err.message;
-        const flag = kind === 'vxlan' ? '--listen' : '--geneve-listen';
-        reject(new ShadowtapError('CAP_ERR_LISTEN', `cannot listen on UDP ${hostPort(addr)} for ${kind.toUpperCase()} (${flag}): ${why}`, EXIT_USAGE));
-      };
-      socket.once('error', onError);
+        reject(listenError(kind, addr, err));
+      });
       socket.bind({ port: addr.port, address: addr.host, exclusive: true }, () => {
-        socket.removeListener('error', onError);
+        socket.removeAllListeners('error');
         resolve();
       });
     });
@@ -152,29 +215,97 @@ export class UdpMirrorSource implements LiveSource {
     this.applyRcvbuf(l);
   }
 
+  private bindNative(kind: Listener['kind'], addr: ListenAddress, linkType: number, addon: NonNullable<UdpBatchLoad['addon']>): void {
+    const l: Listener = { kind, addr, linkType, socket: undefined, rx: undefined, bound: false, rcvbufActual: 0 };
+    try {
+      l.rx = BatchedUdpReceiver.open(
+        addon,
+        {
+          host: addr.host,
+          port: addr.port,
+          rcvbufBytes: this.opts.rcvbufBytes,
+          forceRcvbuf: this.opts.forceRcvbuf ?? true,
+          ...(this.opts.nativeSlots !== undefined ? { slots: this.opts.nativeSlots } : {}),
+          ...(this.opts.nativeSlotSize !== undefined ? { slotSize: this.opts.nativeSlotSize } : {}),
+          ...(this.opts.nativeMaxBatchesPerWakeup !== undefined ? { maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup } : {}),
+        },
+        (n, rx) => this.onBatch(l, n, rx),
+        (err) => {
+          // Receive errors on a bound UDP socket are transient (e.g. ENOMEM); count, log, keep going.
+          this.socketErrors++;
+          this.log.warn({ err: err.message, listener: kind }, 'UDP socket error');
+        },
+      );
+    } catch (err) {
+      throw listenError(kind, addr, err as NodeJS.ErrnoException);
+    }
+    l.bound = true;
+    this.listeners.push(l);
+    const rc = l.rx.rcvbuf;
+    if (rc.errno !== 0) this.log.warn({ listener: kind, requested: rc.requestedBytes, errno: rc.errno }, 'could not set SO_RCVBUF');
+    this.reportRcvbuf(l, rc.reportedBytes, rc.forced);
+  }
+
+  /**
+   * One batch from a native receiver: one Frame per datagram, `buf` = the slab (BORROWED until this
+   * returns), `off` = the slot. Stops mid-batch when the source is stopped from a frame callback.
+   */
+  private onBatch(l: Listener, n: number, rx: BatchedUdpReceiver): void {
+    if (this.stopped) return;
+    const frame = this.frame;
+    const onFrame = this.onFrame!;
+    const slab = rx.slab;
+    const ts = rx.batchTimeMicros();
+    const linkType = l.linkType;
+    this.datagrams += n;
+    for (let i = 0; i < n; i++) {
+      if (rx.truncated(i)) {
+        this.truncated++;
+        continue;
+      }
+      const len = rx.length(i);
+      frame.buf = slab;
+      frame.off = rx.offset(i);
+      frame.capLen = len;
+      frame.wireLen = len;
+      frame.tsMicros = ts;
+      frame.linkType = linkType;
+      frame.tunnelSource = rx.source(i);
+      onFrame(frame);
+      if (this.stopped) return;
+    }
+  }
+
   private applyRcvbuf(l: Listener): void {
     const want = this.opts.rcvbufBytes;
+    const socket = l.socket!;
     try {
-      l.socket.setRecvBufferSize(want);
+      socket.setRecvBufferSize(want);
     } catch (err) {
       this.log.warn({ err: (err as Error).message, listener: l.kind, requested: want }, 'could not set SO_RCVBUF');
     }
     let actual = 0;
     try {
-      actual = l.socket.getRecvBufferSize();
+      actual = socket.getRecvBufferSize();
     } catch {
       /* unsupported platform */
     }
+    this.reportRcvbuf(l, actual, false);
+  }
+
+  private reportRcvbuf(l: Listener, actual: number, forced: boolean): void {
+    const want = this.opts.rcvbufBytes;
     l.rcvbufActual = actual;
     // Linux reports twice the granted size (the doubling covers bookkeeping overhead); granted < requested = capped.
     const granted = process.platform === 'linux' ? Math.floor(actual / 2) : actual;
     if (granted < want) {
+      const force = this.receiverKind === 'native' && this.opts.forceRcvbuf !== false ? ', or give the agent CAP_NET_ADMIN (SO_RCVBUFFORCE)' : '';
       this.log.warn(
         { listener: l.kind, requestedBytes: want, grantedBytes: granted, reportedBytes: actual },
-        `SO_RCVBUF capped by the kernel: raise net.core.rmem_max to at least ${want} (sysctl -w net.core.rmem_max=${want}) or datagrams will be dropped under bursts`,
+        `SO_RCVBUF capped by the kernel: raise net.core.rmem_max to at least ${want} (sysctl -w net.core.rmem_max=${want})${force} or datagrams will be dropped under bursts`,
       );
     } else {
-      this.log.info({ listener: l.kind, rcvbufBytes: granted, reportedBytes: actual }, 'UDP receive buffer set');
+      this.log.info({ listener: l.kind, rcvbufBytes: granted, reportedBytes: actual, forced }, forced ? 'UDP receive buffer set (SO_RCVBUFFORCE, past net.core.rmem_max)' : 'UDP receive buffer set');
     }
   }
 
@@ -185,7 +316,12 @@ export class UdpMirrorSource implements LiveSource {
         (l) =>
           new Promise<void>((resolve) => {
             if (!l.bound) return resolve();
-            l.socket.close(() => resolve());
+            if (l.rx) {
+              l.rx.close();
+              l.bound = false;
+              return resolve();
+            }
+            l.socket!.close(() => resolve());
           }),
       ),
     );
@@ -203,7 +339,7 @@ export class UdpMirrorSource implements LiveSource {
 
   /** Addresses actually bound (port 0 resolved), for tests and logs. */
   boundAddresses(): Array<{ kind: string; address: string; port: number }> {
-    return this.listeners.filter((l) => l.bound).map((l) => ({ kind: l.kind, ...l.socket.address() }));
+    return this.listeners.filter((l) => l.bound).map((l) => ({ kind: l.kind, ...(l.rx ? l.rx.address() : l.socket!.address()) }));
   }
 
   pollStats(counters: Counters): void {
@@ -211,17 +347,31 @@ export class UdpMirrorSource implements LiveSource {
     const g: Record<string, number> = {
       udp_datagrams_received: this.datagrams,
       udp_socket_errors: this.socketErrors,
+      udp_receiver_native: this.receiverKind === 'native' ? 1 : 0,
     };
     for (const l of this.listeners) g[`udp_rcvbuf_bytes{listener="${l.kind}"}`] = l.rcvbufActual;
+    // sk_drops as the native receivers last saw it with a datagram (SO_RXQ_OVFL); undefined without.
+    let ovfl: number | undefined;
+    for (const l of this.listeners) if (l.rx?.dropCounterAvailable) ovfl = (ovfl ?? 0) + l.rx.kernelDrops();
+    if (this.receiverKind === 'native') {
+      g.udp_datagrams_truncated = this.truncated;
+      counters.set('udp_datagrams_truncated', this.truncated);
+    }
+    // One counter seen two ways: procfs is current, SO_RXQ_OVFL lags until the next datagram but
+    // needs no procfs. Report the larger, never the sum.
+    const procDrops = s !== undefined && s.socketsFound > 0 ? s.socketDrops : undefined;
+    const drops = procDrops === undefined ? ovfl : ovfl === undefined ? procDrops : Math.max(procDrops, ovfl);
+    if (drops !== undefined) {
+      counters.set('kernel_udp_socket_drops', drops);
+      g.kernel_udp_socket_drops = drops;
+      if (this.lastKernelDrops >= 0 && drops > this.lastKernelDrops) this.kernelDropsRising = 2;
+      else if (this.kernelDropsRising > 0) this.kernelDropsRising--;
+      this.lastKernelDrops = drops;
+    }
     if (s !== undefined) {
-      counters.set('kernel_udp_socket_drops', s.socketDrops);
-      g.kernel_udp_socket_drops = s.socketDrops;
       g.kernel_udp_rx_queue_bytes = s.rxQueueBytes;
       if (s.rcvbufErrors !== undefined) g.kernel_udp_rcvbuf_errors_netns = s.rcvbufErrors;
       if (s.inErrors !== undefined) g.kernel_udp_in_errors_netns = s.inErrors;
-      if (this.lastKernelDrops >= 0 && s.socketDrops > this.lastKernelDrops) this.kernelDropsRising = 2;
-      else if (this.kernelDropsRising > 0) this.kernelDropsRising--;
-      this.lastKernelDrops = s.socketDrops;
     }
     this.latest = g;
   }
@@ -230,6 +380,19 @@ export class UdpMirrorSource implements LiveSource {
   gauges(): Record<string, number> {
     return this.latest;
   }
+}
+
+function listenError(kind: Listener['kind'], addr: ListenAddress, err: NodeJS.ErrnoException): ShadowtapError {
+  const why =
+    err.code === 'EADDRINUSE'
+      ? 'address already in use (another mirror agent, or a kernel vxlan device bound to this port?)'
+      : err.code === 'EADDRNOTAVAIL'
+        ? 'address not available on this host'
+        : err.code === 'EACCES'
+          ? 'permission denied (ports below 1024 need CAP_NET_BIND_SERVICE)'
+          : err.message;
+  const flag = kind === 'vxlan' ? '--listen' : '--geneve-listen';
+  return new ShadowtapError('CAP_ERR_LISTEN', `cannot listen on UDP ${hostPort(addr)} for ${kind.toUpperCase()} (${flag}): ${why}`, EXIT_USAGE);
 }
 
 function hostPort(a: ListenAddress): string {

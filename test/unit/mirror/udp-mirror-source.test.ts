@@ -79,11 +79,12 @@ test('delivers whole 65507-byte datagrams (VXLAN socket) and small ones (GENEVE 
   assert.equal(src.ready(), false);
 });
 
-test('SO_RCVBUF: read back; a kernel cap is logged naming net.core.rmem_max', async () => {
+test('SO_RCVBUF: read back; a kernel cap is logged naming net.core.rmem_max (node:dgram receiver)', async () => {
   const rmemMax = Number(fs.readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
   const want = rmemMax * 2 + 4096; // more than the kernel grants without CAP_NET_ADMIN + SO_RCVBUFFORCE
   const { log, lines } = memLogger();
-  const src = new UdpMirrorSource({ listen: { host: '127.0.0.1', port: await freePort() }, rcvbufBytes: want }, log);
+  // dgram: Node has no SO_RCVBUFFORCE (the native receiver's forcing is tested in test/unit/source/udp-mirror-receiver.test.ts).
+  const src = new UdpMirrorSource({ listen: { host: '127.0.0.1', port: await freePort() }, rcvbufBytes: want, receiver: 'dgram' }, log);
   await src.start(() => undefined);
   try {
     src.pollStats(new Counters());
