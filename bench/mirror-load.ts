@@ -34,10 +34,12 @@ const { values } = parseArgs({
     'dst-mac': { type: 'string', default: '02:00:00:00:00:02' },
     'dst-ip': { type: 'string', default: '10.0.2.50' },
     'src-ip': { type: 'string', default: '10.0.1.15' },
-    'max-packets': { type: 'string', default: '389000' },
+    'max-packets': { type: 'string', default: '20000000' },
   },
 });
 
+/** Extra node flags for the agent, e.g. BENCH_AGENT_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile it. */
+const AGENT_NODE_ARGS = (process.env.BENCH_AGENT_NODE_ARGS ?? '').split(' ').filter((a) => a.length > 0);
 const RUN_MIRROR = path.join(__dirname, '..', 'test', 'helpers', 'run-mirror.js');
 const P = values.prefix!;
 const TX = `${P}-tx`;
@@ -122,7 +124,7 @@ interface Row {
 
 async function runRate(rate: number): Promise<Row> {
   const args = [
-    'ip', 'netns', 'exec', RX, process.execPath, RUN_MIRROR,
+    'ip', 'netns', 'exec', RX, process.execPath, ...AGENT_NODE_ARGS, RUN_MIRROR,
     '--listen', `${values['dst-ip']}:4789`, '--http-port', String(HTTP_PORT), '--http-host', '127.0.0.1', '--health-port', '0',
     '--rcvbuf', values.rcvbuf!, '--rcvbuf-force', values['rcvbuf-force']!, '--udp-receiver', values.receiver!, '-o', '/dev/null', '--stats-interval', '0', '--log-level', 'warn',
   ];
@@ -137,7 +139,7 @@ async function runRate(rate: number): Promise<Row> {
     const veth0 = vethRxDropped();
     const cpu0 = cpuTicks(pid);
     const t0 = Date.now();
-    const r = spawnSync('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '-K', `--pps=${rate}`, `--limit=${limit}`, '-i', `${P}tx0`, values.pcap!], { encoding: 'utf8' });
+    const r = spawnSync('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '-K', '--loop=0', `--pps=${rate}`, `--limit=${limit}`, '-i', `${P}tx0`, values.pcap!], { encoding: 'utf8' });
     const out = r.stdout + r.stderr;
     const sentM = /Successful packets:\s+(\d+)/.exec(out) ?? /Actual: (\d+) packets/.exec(out);
     const sent = sentM ? Number(sentM[1]) : limit;
