@@ -14,11 +14,29 @@ import { redactXml } from './xml';
 
 export interface MediaType {
   /** `type/subtype`, lower-case; '' when absent. */
-  type: string;
-  params: Map<string, string>;
+  readonly type: string;
+  readonly params: ReadonlyMap<string, string>;
 }
 
+/** Parsed Content-Type values: a handful repeat across all traffic. Bounded (cleared when full). */
+const mediaTypes = new Map<string, MediaType>();
+const MEDIA_TYPES_MAX = 256;
+
+/** The media type of a Content-Type value; shared and read-only (results are cached by value). */
 export function parseMediaType(v: string | undefined): MediaType {
+  if (v === undefined) return parseMediaTypeText(v);
+  let mt = mediaTypes.get(v);
+  if (mt === undefined) {
+    mt = parseMediaTypeText(v);
+    if (v.length <= 256) {
+      if (mediaTypes.size >= MEDIA_TYPES_MAX) mediaTypes.clear();
+      mediaTypes.set(v, mt);
+    }
+  }
+  return mt;
+}
+
+function parseMediaTypeText(v: string | undefined): MediaType {
   const params = new Map<string, string>();
   if (v === undefined) return { type: '', params };
   const parts = v.split(';');

@@ -9,7 +9,8 @@
 import type { KeyRule } from './config';
 import type { Ctx } from './ctx';
 import { surrogateCard } from './surrogates';
-import { applyKeyRule, applyKeyRuleNumber, redactText } from './text';
+import { prescan } from './prescan';
+import { applyKeyRule, applyKeyRuleNumber, REDACT_TEXT_FLAGS, redactText } from './text';
 import { isCard } from './validators';
 
 const MAX_NESTING = 512;
@@ -58,6 +59,8 @@ class Walker {
   private readonly spans: number[] = [];
   private nest = 0;
   private readonly usePaths: boolean;
+  /** No user patterns: the pre-scan decides for the built-in detectors alone (see redactText). */
+  private readonly quiet: boolean;
 
   constructor(
     private readonly ctx: Ctx,
@@ -65,6 +68,7 @@ class Walker {
     private readonly topRule: ((k: string) => KeyRule | undefined) | undefined,
   ) {
     this.usePaths = ctx.pathRules.length > 0;
+    this.quiet = ctx.patterns.length === 0;
   }
 
   ws(): void {
@@ -78,8 +82,27 @@ class Walker {
     this.i = i;
   }
 
+  /** Set by strSpan: the last string scanned has a backslash escape. */
+  private escaped = false;
+
   /** Reads a string at `i` (which is a quote); returns its decoded value, leaves `i` after it. */
   str(): string {
+    const s = this.s;
+    const start = this.i;
+    const j = this.strSpan();
+    if (!this.escaped) return s.slice(start + 1, j);
+    try {
+      return JSON.parse(s.slice(start, j + 1)) as string;
+    } catch {
+      throw FAIL;
+    }
+  }
+
+  /**
+   * Scans the string at `i` (which is a quote) without decoding it: leaves `i` after it, returns the index of
+   * the closing quote, sets `escaped`. Throws FAIL on raw control characters or a missing closing quote.
+   */
+  strSpan(): number {
     const s = this.s;
     const start = this.i;
     const n = s.length;
@@ -99,12 +122,8 @@ class Walker {
       j++;
     }
     this.i = j + 1;
-    if (!escaped) return s.slice(start + 1, j);
-    try {
-      return JSON.parse(s.slice(start, j + 1)) as string;
-    } catch {
-      throw FAIL;
-    }
+    this.escaped = escaped;
+    return j;
   }
 
   edit(start: number, end: number, repl: string): void {
@@ -116,6 +135,13 @@ class Walker {
     const c = s.charCodeAt(this.i);
     if (c === 34) {
       const start = this.i;
+      if (rule === undefined && this.quiet) {
+        // Without escapes the text is the value: a span in which the pre-scan finds nothing is left as it is,
+        // exactly as redactText would, without building the string (most values of most bodies).
+        const j = this.strSpan();
+        if (!this.escaped && (skip || j - start - 1 < 3 || (prescan(s, start + 1, j) & REDACT_TEXT_FLAGS) === 0)) return;
+        this.i = start;
+      }
       const v = this.str();
       if (skip) return;
       const r = rule !== undefined ? applyKeyRule(this.ctx, rule, v) : redactText(this.ctx, v, numeric);
@@ -128,10 +154,14 @@ class Walker {
       const start = this.i;
       this.i = numberEnd(s, start);
       if (skip) return;
-      const num = s.slice(start, this.i);
+      const len = this.i - start;
       if (rule !== undefined) {
-        this.edit(start, this.i, applyKeyRuleNumber(this.ctx, rule, num));
-      } else if (numeric && num.length >= 12 && num.length <= 19 && this.ctx.enabled.card && isCard(num)) {
+        this.edit(start, this.i, applyKeyRuleNumber(this.ctx, rule, s.slice(start, this.i)));
+        return;
+      }
+      if (!numeric || len < 12 || len > 19 || !this.ctx.enabled.card) return; // no detector takes it: no string built
+      const num = s.slice(start, this.i);
+      if (isCard(num)) {
         this.ctx.hit('card');
         const setting = this.ctx.cfg.detectors.card;
         const r = this.ctx.byMode(setting.mode, setting.replacement, num);

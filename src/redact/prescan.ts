@@ -55,10 +55,10 @@ function isAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** `s.slice(end - word.length, end)` equals the lower-case ASCII `word`, ignoring case. */
-function endsWithCi(s: string, end: number, word: string): boolean {
+/** `s.slice(end - word.length, end)` equals the lower-case ASCII `word`, ignoring case; not before `from`. */
+function endsWithCi(s: string, from: number, end: number, word: string): boolean {
   const n = word.length;
-  if (end < n) return false;
+  if (end - from < n) return false;
   for (let k = 0; k < n; k++) {
     if ((s.charCodeAt(end - n + k) | 32) !== word.charCodeAt(k)) return false;
   }
@@ -74,9 +74,12 @@ for (let c = 48; c <= 57; c++) CLS[c] = 1;
 for (let c = 65; c <= 90; c++) CLS[c] = 2;
 for (const ch of '@%=:?.+- \t') CLS[ch.charCodeAt(0)] = 2;
 
-/** Bit set of F_* flags for `s` (0: no built-in detector, heuristic or dispatch can fire). */
-export function prescan(s: string): number {
-  const n = s.length;
+/**
+ * Bit set of F_* flags for `s`, or for `s.slice(from, to)` without building it (0: no built-in detector,
+ * heuristic or dispatch can fire). Characters outside [from, to) are never looked at.
+ */
+export function prescan(s: string, from = 0, to = s.length): number {
+  const n = to;
   let flags = 0;
   let digits = 0;
   let dots = 0;
@@ -86,7 +89,7 @@ export function prescan(s: string): number {
   let chain = -1;
   let sep = false;
   let run = 0;
-  let i = 0;
+  let i = from;
   while (i < n && s.charCodeAt(i) <= 32) i++;
   if (i < n && (s.charCodeAt(i) === 123 || s.charCodeAt(i) === 91)) flags |= F_JSON;
   for (; i < n; i++) {
@@ -103,8 +106,8 @@ export function prescan(s: string): number {
       else if (run > 0) chain = -1;
       else {
         // a chain starts where NUM_RE's look-behind allows: after a char not in [\w.+-], or after such a '+'
-        const p = i > 0 ? s.charCodeAt(i - 1) : 0;
-        chain = !isWordish(p) || (p === 43 && (i < 2 || !isWordish(s.charCodeAt(i - 2)))) ? 1 : -1;
+        const p = i > from ? s.charCodeAt(i - 1) : 0;
+        chain = !isWordish(p) || (p === 43 && (i - from < 2 || !isWordish(s.charCodeAt(i - 2)))) ? 1 : -1;
       }
       sep = false;
       if (chain >= 7 && (flags & F_NUM) === 0) {
@@ -116,8 +119,8 @@ export function prescan(s: string): number {
           && !(nx === 46 && nx2 >= 48 && nx2 <= 57) && !(nx === 45 && i + 2 < n && isWord(nx2))) flags |= F_NUM;
       }
       // IBAN start: [A-Z]{2}\d{2} not preceded by [A-Za-z0-9].
-      if (++run === 2 && i >= 3 && isUpper(s.charCodeAt(i - 2)) && isUpper(s.charCodeAt(i - 3))
-        && (i < 4 || !isAlnum(s.charCodeAt(i - 4)))) flags |= F_IBAN;
+      if (++run === 2 && i - from >= 3 && isUpper(s.charCodeAt(i - 2)) && isUpper(s.charCodeAt(i - 3))
+        && (i - from < 4 || !isAlnum(s.charCodeAt(i - 4)))) flags |= F_IBAN;
       continue;
     }
     if (chain >= 0) {
@@ -143,14 +146,14 @@ export function prescan(s: string): number {
       case 63: flags |= F_QMARK; break;
       case 46: dots++; break;
       case 74: // 'J' of 'eyJ'
-        if (i >= 2 && s.charCodeAt(i - 1) === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
+        if (i - from >= 2 && s.charCodeAt(i - 1) === 121 && s.charCodeAt(i - 2) === 101) flags |= F_JWT;
         break;
       case 65: // the second 'A' of AKIA / ASIA / …: A[KSRIGNBC][A-Z]A
-        if (i >= 3 && s.charCodeAt(i - 3) === 65 && isUpper(s.charCodeAt(i - 1)) && isUpper(s.charCodeAt(i - 2))) flags |= F_AWS;
+        if (i - from >= 3 && s.charCodeAt(i - 3) === 65 && isUpper(s.charCodeAt(i - 1)) && isUpper(s.charCodeAt(i - 2))) flags |= F_AWS;
         break;
       case 32:
       case 9:
-        if (endsWithCi(s, i, 'bearer') || endsWithCi(s, i, 'basic')) flags |= F_AUTH;
+        if (endsWithCi(s, from, i, 'bearer') || endsWithCi(s, from, i, 'basic')) flags |= F_AUTH;
         break;
       default: break;
     }

@@ -90,6 +90,11 @@ export function looksLikeQuery(s: string): boolean {
   return true;
 }
 
+/**
+ * Flags without which redactText returns its input unchanged when there are no user patterns (the JSON walker
+ * tests spans of the body text with prescan(s, from, to) against it, without building the string).
+ */
+export const REDACT_TEXT_FLAGS = F_AT | F_PCT | F_KV | F_NUM | F_IPV4 | F_IBAN | F_IPV6 | F_JWT | F_AWS | F_AUTH | F_WIDE | F_JSON | F_QMARK;
 /** Flags that matter to redactPlain: detectors, percent runs, key=value heuristics. */
 const PLAIN_FLAGS = F_AT | F_PCT | F_KV | F_NUM | F_IPV4 | F_IBAN | F_IPV6 | F_JWT | F_AWS | F_AUTH;
 /** Flags that send a string to the normalisation / JSON / URL / query dispatch of redactText. */

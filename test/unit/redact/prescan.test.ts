@@ -54,6 +54,13 @@ test('prescan: flags for typical values', () => {
   for (const [s, f] of want) assert.equal(prescan(s), f, s);
 });
 
+test('prescan: a range of a string gives the flags of that slice, whatever surrounds it', () => {
+  fc.assert(fc.property(text, text, text, (before, mid, after) => {
+    const s = before + mid + after;
+    assert.equal(prescan(s, before.length, before.length + mid.length), prescan(mid), JSON.stringify([before, mid, after]));
+  }), { seed: SEED, numRuns: 3000 });
+});
+
 test('prescan: scanBuiltins with the pre-scan flags = with every scanner on', () => {
   fc.assert(fc.property(text, fc.boolean(), (s, numeric) => {
     assert.equal(hitsOf(s, numeric, prescan(s)), hitsOf(s, numeric, -1), JSON.stringify(s));
