@@ -25,6 +25,10 @@ export interface UdpBatchAddon {
   SLOT_WORDS: number;
   FLAG_TRUNCATED: number;
   ABI: number;
+  /** Bytes of slab + meta memory the addon holds (all receivers; freed after close() + GC). */
+  nativeBytes?: () => number;
+  /** The errno value of a stall report, onBatch(-ENOTRECOVERABLE) (131 on Linux; Node's os.constants.errno lacks it). */
+  ENOTRECOVERABLE?: number;
 }
 
 interface NativeReceiverOptions {
@@ -66,6 +70,10 @@ export interface NativeReceiverStats {
   lastErrno: number;
   open: boolean;
   polling: boolean;
+  /** Reading is suspended after 1000 failing wakeups in a row; retried from a timer (1 s doubling to 30 s). */
+  stalled: boolean;
+  /** Times the receiver stalled. */
+  stalls: number;
 }
 
 /** ABI of native/udp-batch this wrapper was written for (the addon exports it as ABI). */
@@ -134,7 +142,7 @@ export interface BatchedUdpReceiverOptions {
   slots?: number;
   /** Bytes per slot, 64-65536 (default 65536: every UDP datagram fits whole). */
   slotSize?: number;
-  /** recvmmsg batches per event-loop wakeup before yielding to timers and other I/O (default 16). */
+  /** recvmmsg batches per event-loop wakeup before yielding to timers and other I/O, 1-256 (default 16). */
   maxBatchesPerWakeup?: number;
 }
 
@@ -152,6 +160,10 @@ export interface RcvbufResult {
 /**
  * One bound UDP socket read in batches. Construct with `open()`; `onBatch(count, rx)` is called once
  * per recvmmsg batch with count >= 1; read errors go to `onError` (counted, the socket keeps going).
+ * A socket whose reads keep failing (1000 failing wakeups in a row without a datagram) stalls: the
+ * addon stops polling, `onError` gets one error with code 'ENOTRECOVERABLE', and it retries from a
+ * timer (1 s, doubling up to 30 s); the next `onBatch` means it reads again (`stats().stalled`).
+ * Errors carry `errno` as a negative number (Node's convention, like the addon's thrown errors).
  */
 export class BatchedUdpReceiver {
   /** The receive slab: BORROWED by onBatch (see the module comment). */
@@ -186,13 +198,14 @@ export class BatchedUdpReceiver {
       maxBatches: opts.maxBatchesPerWakeup ?? DEFAULT_MAX_BATCHES,
     };
     const self = this;
+    const stalledErrno = addon.ENOTRECOVERABLE ?? LINUX_ENOTRECOVERABLE;
     this.native = new addon.Receiver(nativeOpts, function onNativeBatch(n: number): void {
       if (n > 0) {
         self.noteDrops();
         onBatch(n, self);
       } else if (n < 0) {
         self.readErrors++;
-        onError(errnoError(-n));
+        onError(errnoError(-n, stalledErrno));
       }
     });
     const meta = this.native.meta;
@@ -244,8 +257,9 @@ export class BatchedUdpReceiver {
   }
 
   /**
-   * Source address of datagram i as text ("10.0.1.15", "::1", "::ffff:10.0.1.15" on a dual-stack
-   * socket), from a bounded cache: no string is built for an address seen before.
+   * Source address of datagram i as text ("10.0.1.15", "::1"; an IPv4 sender of a dual-stack [::]
+   * socket is "10.0.1.15" too, not "::ffff:10.0.1.15"), from a bounded cache: no string is built for
+   * an address seen before.
    */
   source(i: number): string {
     const m = this.meta;
@@ -343,18 +357,22 @@ export class BatchedUdpReceiver {
   }
 }
 
-/** errno → name ("EADDRINUSE") from Node's own table. */
-function errnoName(errno: number): string {
+const LINUX_ENOTRECOVERABLE = 131;
+
+/** errno (positive) → name ("EADDRINUSE") from Node's own table. */
+function errnoName(errno: number, stalledErrno: number): string {
+  if (errno === stalledErrno) return 'ENOTRECOVERABLE';
   for (const [name, value] of Object.entries(osConstants.errno)) if (value === errno) return name;
   return `errno ${errno}`;
 }
 
-function errnoError(errno: number): NodeJS.ErrnoException {
-  const code = errnoName(errno);
-  const stopped = code === 'ENOTRECOVERABLE';
-  const err: NodeJS.ErrnoException = new Error(stopped ? 'recvmmsg: the socket keeps failing; stopped reading it' : `recvmmsg ${code}`);
+/** A read error as a Node-style error: `errno` negative (as the addon's thrown errors and libuv's). */
+function errnoError(errno: number, stalledErrno: number): NodeJS.ErrnoException {
+  const code = errnoName(errno, stalledErrno);
+  const stalled = code === 'ENOTRECOVERABLE';
+  const err: NodeJS.ErrnoException = new Error(stalled ? 'recvmmsg: the socket keeps failing; reading is suspended and retried with back-off' : `recvmmsg ${code}`);
   err.code = code;
-  err.errno = errno;
+  err.errno = -errno;
   err.syscall = 'recvmmsg';
   return err;
 }

@@ -25,6 +25,12 @@
  * the kernel flags MSG_TRUNC (impossible with 64 KiB slots) is dropped and counted as
  * udp_datagrams_truncated.
  *
+ * A native socket whose reads keep failing stalls (the addon stops polling and retries with
+ * back-off): the listener counts as unbound, so ready() is false, and one error is logged per stall
+ * (udp_receiver_stalls); the first datagram read after a retry makes it ready again. An IPv4 sender
+ * on a dual-stack [::] socket is named by its IPv4 address ("10.0.1.15", not "::ffff:10.0.1.15")
+ * by both receivers.
+ *
  * Nothing is ever sent: the sockets are bound (so the kernel sends no ICMP port-unreachable back
  * toward the mirror source) and only read from.
  *
@@ -114,6 +120,8 @@ export class UdpMirrorSource implements LiveSource {
   /** Datagrams dropped because the kernel flagged them MSG_TRUNC (native receiver only). */
   truncated = 0;
   private socketErrors = 0;
+  /** Times a native receiver stalled (reads kept failing; see BatchedUdpReceiver). */
+  private receiverStalls = 0;
   private receiverKind: 'native' | 'dgram' | undefined;
   private latest: Record<string, number> = {};
 
@@ -189,7 +197,7 @@ export class UdpMirrorSource implements LiveSource {
       frame.wireLen = msg.length;
       frame.tsMicros = Math.round((performance.timeOrigin + performance.now()) * 1000);
       frame.linkType = l.linkType;
-      frame.tunnelSource = rinfo.address;
+      frame.tunnelSource = unmapV4(rinfo.address);
       this.onFrame!(frame);
     });
     await new Promise<void>((resolve, reject) => {
@@ -231,6 +239,15 @@ export class UdpMirrorSource implements LiveSource {
         },
         (n, rx) => this.onBatch(l, n, rx),
         (err) => {
+          if (err.code === 'ENOTRECOVERABLE') {
+            // Reads kept failing: the addon suspended polling and retries with back-off. Not ready
+            // until a datagram is read again (onBatch marks the listener bound again).
+            this.receiverStalls++;
+            if (this.stopped || !l.bound) return;
+            l.bound = false;
+            this.log.error({ listener: kind, readErrors: l.rx?.readErrors, lastErrno: l.rx?.stats().lastErrno }, 'UDP receiver stalled: reads keep failing; not ready, retrying with back-off');
+            return;
+          }
           // Receive errors on a bound UDP socket are transient (e.g. ENOMEM); count, log, keep going.
           this.socketErrors++;
           this.log.warn({ err: err.message, listener: kind }, 'UDP socket error');
@@ -252,6 +269,10 @@ export class UdpMirrorSource implements LiveSource {
    */
   private onBatch(l: Listener, n: number, rx: BatchedUdpReceiver): void {
     if (this.stopped) return;
+    if (!l.bound) {
+      l.bound = true; // a stalled receiver reads again
+      this.log.info({ listener: l.kind }, 'UDP receiver reading again after a stall');
+    }
     const frame = this.frame;
     const onFrame = this.onFrame!;
     const slab = rx.slab;
@@ -315,19 +336,23 @@ export class UdpMirrorSource implements LiveSource {
       this.listeners.map(
         (l) =>
           new Promise<void>((resolve) => {
-            if (!l.bound) return resolve();
             if (l.rx) {
+              // Also when not bound (stalled): the socket is open and its retry timer armed.
               l.rx.close();
               l.bound = false;
               return resolve();
             }
+            if (!l.bound) return resolve();
             l.socket!.close(() => resolve());
           }),
       ),
     );
   }
 
-  /** Bound (every listener) and not stopped. Load shedding is judged by the runner. */
+  /**
+   * Bound (every listener), reading (no native receiver stalled) and not stopped. Load shedding is
+   * judged by the runner.
+   */
   ready(): boolean {
     return !this.stopped && this.listeners.length > 0 && this.listeners.every((l) => l.bound);
   }
@@ -339,7 +364,7 @@ export class UdpMirrorSource implements LiveSource {
 
   /** Addresses actually bound (port 0 resolved), for tests and logs. */
   boundAddresses(): Array<{ kind: string; address: string; port: number }> {
-    return this.listeners.filter((l) => l.bound).map((l) => ({ kind: l.kind, ...(l.rx ? l.rx.address() : l.socket!.address()) }));
+    return this.listeners.filter((l) => (l.rx ? !l.rx.isClosed() : l.bound)).map((l) => ({ kind: l.kind, ...(l.rx ? l.rx.address() : l.socket!.address()) }));
   }
 
   pollStats(counters: Counters): void {
@@ -347,6 +372,7 @@ export class UdpMirrorSource implements LiveSource {
     const g: Record<string, number> = {
       udp_datagrams_received: this.datagrams,
       udp_socket_errors: this.socketErrors,
+      udp_receiver_stalls: this.receiverStalls,
       udp_receiver_native: this.receiverKind === 'native' ? 1 : 0,
     };
     for (const l of this.listeners) g[`udp_rcvbuf_bytes{listener="${l.kind}"}`] = l.rcvbufActual;
@@ -393,6 +419,11 @@ function listenError(kind: Listener['kind'], addr: ListenAddress, err: NodeJS.Er
           : err.message;
   const flag = kind === 'vxlan' ? '--listen' : '--geneve-listen';
   return new ShadowtapError('CAP_ERR_LISTEN', `cannot listen on UDP ${hostPort(addr)} for ${kind.toUpperCase()} (${flag}): ${why}`, EXIT_USAGE);
+}
+
+/** "::ffff:10.0.1.15" (an IPv4 sender on a dual-stack socket) → "10.0.1.15", as the native receiver reports it. */
+function unmapV4(address: string): string {
+  return address.length > 7 && address.charCodeAt(0) === 58 /* : */ && address.startsWith('::ffff:') && address.includes('.', 7) ? address.slice(7) : address;
 }
 
 function hostPort(a: ListenAddress): string {

@@ -19,21 +19,36 @@
  *                   [3] port         source port (host order)
  *                   [4..7] address   source address bytes, network order (IPv4 uses word 4 only)
  *
+ * A sender given as an IPv4-mapped IPv6 address (an IPv4 peer of a dual-stack [::] socket) is
+ * reported as family 4 with its IPv4 address, so one peer has one label whatever the socket.
+ *
  * When the fd is readable, the poll callback calls recvmmsg(MSG_DONTWAIT) into the slab and then
  * the JS callback ONCE per batch with the datagram count (a negative number is -errno of a failed
- * read). At most `maxBatches` batches per wakeup, then control returns to the event loop (the poll
- * is level-triggered, so what is left is read on the next loop iteration after timers and other
- * I/O ran). Nothing is allocated per datagram or per batch on the native side.
+ * read). At most `maxBatches` (<= 256) batches per wakeup, then control returns to the event loop
+ * (the poll is level-triggered, so what is left is read on the next loop iteration after timers and
+ * other I/O ran). Nothing is allocated per datagram or per batch on the native side.
+ *
+ * Failing socket: a wakeup that ends with a failed read (or POLLERR) and no datagram after it counts
+ * once toward an error streak. After MAX_ERROR_STREAK such wakeups in a row the receiver STALLS: it
+ * stops polling (no busy loop), calls onBatch(-ENOTRECOVERABLE) once, and retries from a timer
+ * (1 s, doubling up to 30 s; one more failing wakeup after a retry stalls again). The first datagram
+ * read ends the stall (onBatch(count) as usual; stats().stalled turns false).
  *
  * Ownership: slab and meta are BORROWED by the callback: their contents are valid until the callback
- * returns; the next batch overwrites them. The Buffers themselves stay valid for the receiver's life.
+ * returns; the next batch overwrites them. Their memory is allocated here (not by V8) and exposed as
+ * external Buffers: detaching or transferring them from JS (structuredClone, postMessage) cannot
+ * free it under recvmmsg. It is freed once the receiver was finalized AND both Buffers were
+ * collected (an owner count: 1 for the receiver + 1 per Buffer).
  *
  * Lifetime: while open, the receiver holds a strong reference to its own JS object, so it cannot be
  * collected with a poll pending. close() is safe in any state (twice, from inside the callback, after
- * an error): it stops the poll, closes the fd and uv_close()s the handle; the native state is freed
- * once the handle's close callback ran and the JS object was finalized. An environment cleanup hook
- * closes a receiver left open at exit. Errors become JS exceptions (constructor, methods) or negative
- * counts (reads); nothing aborts.
+ * an error): it stops the poll, closes the fd, uv_close()s the handles and drops the references to
+ * itself and to onBatch (so a callback that refers back to the receiver does not keep it alive).
+ * The uv handles live in their own heap block with an async cleanup hook (Node-API 8): when the Node
+ * environment (main thread or worker) ends with a receiver open, the hook closes it and Node waits
+ * for the handles' close callbacks before it unloads the addon. The hook is removed only in the last
+ * close callback, whichever way the receiver was closed. Errors become JS exceptions (constructor,
+ * methods) or negative counts (reads); nothing aborts.
  */
 #define _GNU_SOURCE
 #ifndef NAPI_VERSION
@@ -73,19 +88,50 @@
 #define DEFAULT_SLOTS 64
 #define DEFAULT_SLOT_SIZE 65536
 #define DEFAULT_MAX_BATCHES 16
-/* Error wakeups in a row (no datagram in between) after which polling stops for good. */
+#define MAX_MAX_BATCHES 256
+/* Error wakeups in a row (no datagram in between) after which the receiver stalls (see above). */
 #define MAX_ERROR_STREAK 1000
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
 
 /* Control buffer per slot: room for SO_RXQ_OVFL (uint32) with slack for anything unexpected. */
 #define CTRL_BYTES 64
 
+/* Distinguishes Receiver objects from objects other addons wrapped (napi_type_tag_object). */
+static const napi_type_tag RECEIVER_TAG = {0x7564702d62617463ULL, 0x682d726563763031ULL};
+
+/* Bytes of slab + meta memory currently allocated by this addon (all environments). */
+static size_t g_native_bytes;
+
+/* slab + meta memory, shared by the receiver and the two external Buffers that expose it. */
+typedef struct shared_mem {
+  uint32_t owners; /* 1 for the receiver + 1 per Buffer created; freed at 0 (JS thread only) */
+  size_t bytes;
+  uint8_t* slab;
+  int32_t* meta;
+} shared_mem;
+
+struct receiver;
+
+/* The uv handles, in their own heap block: it outlives the receiver when the receiver is finalized
+   with a close callback still pending, and it is freed (and the cleanup hook removed) in the last
+   close callback. */
+typedef struct handles {
+  uv_poll_t poll;
+  uv_timer_t retry;
+  int closing;
+  int pending_closes;
+  struct receiver* r; /* NULL once the receiver was finalized */
+  napi_async_cleanup_hook_handle hook;
+} handles;
+
 typedef struct receiver {
   napi_env env;
   napi_ref self;     /* the JS object: strong while open, weak after close */
-  napi_ref callback; /* onBatch */
-  napi_ref slab_ref;
-  napi_ref meta_ref;
+  int self_strong;
+  napi_ref callback; /* onBatch; deleted by close() */
   napi_async_context async_ctx;
+  shared_mem* mem;
   uint8_t* slab;
   int32_t* meta;
   uint32_t slots;
@@ -93,14 +139,15 @@ typedef struct receiver {
   uint32_t max_batches;
   int fd;
   int family;
-  uv_poll_t* poll; /* heap: freed in its close callback */
+  handles* h; /* NULL before init and once both handles' close callbacks ran */
   int polling;
   int in_callback;
-  int cleanup_hook;
+  int stalled;
+  uint32_t retry_ms;
   uint32_t last_drops;
   uint32_t error_streak;
   /* statistics */
-  double wakeups, batches, datagrams, read_errors;
+  double wakeups, batches, datagrams, read_errors, stalls;
   int last_errno;
   struct mmsghdr* msgs;
   struct iovec* iovs;
@@ -187,7 +234,43 @@ static void set_bool(napi_env env, napi_value obj, const char* key, bool v) {
 
 /* ---------- lifetime ---------- */
 
+static void mem_release(shared_mem* m) {
+  if (m == NULL || --m->owners > 0) return;
+  __atomic_sub_fetch(&g_native_bytes, m->bytes, __ATOMIC_RELAXED);
+  free(m->slab);
+  free(m->meta);
+  free(m);
+}
+
+/* Finalizer of the slab and meta Buffers: drops that Buffer's share. */
+static void on_buffer_finalized(napi_env env, void* data, void* hint) {
+  (void)env;
+  (void)data;
+  mem_release((shared_mem*)hint);
+}
+
+static shared_mem* mem_alloc(size_t slab_bytes, size_t meta_bytes) {
+  shared_mem* m = (shared_mem*)calloc(1, sizeof *m);
+  if (m == NULL) return NULL;
+  void* slab = NULL;
+  void* meta = NULL;
+  if (posix_memalign(&slab, 4096, slab_bytes) != 0 || posix_memalign(&meta, 64, meta_bytes) != 0) {
+    free(slab);
+    free(m);
+    return NULL;
+  }
+  memset(slab, 0, slab_bytes); /* never show JS stale heap contents */
+  memset(meta, 0, meta_bytes);
+  m->owners = 1;
+  m->bytes = slab_bytes + meta_bytes;
+  m->slab = (uint8_t*)slab;
+  m->meta = (int32_t*)meta;
+  __atomic_add_fetch(&g_native_bytes, m->bytes, __ATOMIC_RELAXED);
+  return m;
+}
+
 static void free_receiver(receiver* r) {
+  mem_release(r->mem);
   free(r->msgs);
   free(r->iovs);
   free(r->names);
@@ -195,19 +278,27 @@ static void free_receiver(receiver* r) {
   free(r);
 }
 
-static void on_handle_closed(uv_handle_t* h) {
-  receiver* r = (receiver*)h->data;
+/* Close callback of both handles; the last one frees the block and removes the cleanup hook (Node
+   waits for that before it tears the environment down and unloads the addon). */
+static void on_handle_closed(uv_handle_t* uh) {
+  handles* h = (handles*)uh->data;
+  if (--h->pending_closes > 0) return;
+  if (h->r != NULL) h->r->h = NULL;
+  if (h->hook != NULL) napi_remove_async_cleanup_hook(h->hook);
   free(h);
-  if (r == NULL) return; /* finalized already: it detached itself */
-  r->poll = NULL;
 }
 
-/* Stops polling and closes the fd; no Node-API calls (safe from the env cleanup hook). */
+/* Stops polling, closes the handles and the fd; no Node-API calls (safe from the cleanup hook). */
 static void shut(receiver* r) {
-  if (r->poll != NULL) {
-    if (r->polling) uv_poll_stop(r->poll);
+  handles* h = r->h;
+  if (h != NULL && !h->closing) {
+    h->closing = 1;
+    if (r->polling) uv_poll_stop(&h->poll);
     r->polling = 0;
-    if (!uv_is_closing((uv_handle_t*)r->poll)) uv_close((uv_handle_t*)r->poll, on_handle_closed);
+    uv_timer_stop(&h->retry);
+    h->pending_closes = 2;
+    uv_close((uv_handle_t*)&h->poll, on_handle_closed);
+    uv_close((uv_handle_t*)&h->retry, on_handle_closed);
   }
   if (r->fd >= 0) {
     close(r->fd);
@@ -215,38 +306,36 @@ static void shut(receiver* r) {
   }
 }
 
-static void env_cleanup(void* arg) {
-  receiver* r = (receiver*)arg;
-  r->cleanup_hook = 0;
-  shut(r);
+/* The environment is ending with the receiver open: close it; the last close callback removes the
+   hook. When close() already ran, the close callbacks are pending and will remove it. */
+static void on_env_cleanup(napi_async_cleanup_hook_handle hook, void* arg) {
+  (void)hook;
+  handles* h = (handles*)arg;
+  if (h->r != NULL) shut(h->r);
 }
 
-/* close(): also drops the strong self reference and the cleanup hook (needs a JS context). */
+/* close(): also drops the strong self reference and the callback reference (needs a JS context). */
 static void close_receiver(receiver* r) {
-  int was_open = r->fd >= 0 || r->poll != NULL;
   shut(r);
-  if (was_open && r->self != NULL) {
+  if (r->self_strong && r->self != NULL) {
     uint32_t rc = 0;
     napi_reference_unref(r->env, r->self, &rc);
   }
-  if (r->cleanup_hook) {
-    napi_remove_env_cleanup_hook(r->env, env_cleanup, r);
-    r->cleanup_hook = 0;
+  r->self_strong = 0;
+  if (r->callback != NULL) {
+    /* Safe from inside the callback: the function value is held by deliver()'s handle scope. */
+    napi_delete_reference(r->env, r->callback);
+    r->callback = NULL;
   }
 }
 
 static void finalize(napi_env env, void* data, void* hint) {
   (void)hint;
   receiver* r = (receiver*)data;
-  if (r->cleanup_hook) {
-    napi_remove_env_cleanup_hook(env, env_cleanup, r);
-    r->cleanup_hook = 0;
-  }
   shut(r);
-  if (r->poll != NULL) r->poll->data = NULL; /* close callback still pending: it frees only the handle */
+  if (r->h != NULL) r->h->r = NULL; /* close callbacks still pending: they free only the block */
+  r->h = NULL;
   if (r->callback) napi_delete_reference(env, r->callback);
-  if (r->slab_ref) napi_delete_reference(env, r->slab_ref);
-  if (r->meta_ref) napi_delete_reference(env, r->meta_ref);
   if (r->self) napi_delete_reference(env, r->self);
   if (r->async_ctx) napi_async_destroy(env, r->async_ctx);
   free_receiver(r);
@@ -254,18 +343,25 @@ static void finalize(napi_env env, void* data, void* hint) {
 
 /* ---------- receive path ---------- */
 
-/* Calls onBatch(n). Returns 0, or -1 when the callback threw (the exception is re-raised as uncaught). */
+/* Calls onBatch(n) in its own handle scope. Returns 0; -1 when the receiver was closed (no callback)
+   or the callback threw (the exception is re-raised as uncaught). */
 static int deliver(receiver* r, int32_t n) {
   napi_env env = r->env;
-  napi_value cb, recv, arg, result;
   if (r->callback == NULL || r->async_ctx == NULL) return -1;
-  if (napi_get_reference_value(env, r->callback, &cb) != napi_ok || cb == NULL) return -1;
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return -1;
+  int rc = -1;
+  napi_value cb, recv, arg, result;
+  if (napi_get_reference_value(env, r->callback, &cb) != napi_ok || cb == NULL) goto out;
   if (napi_get_reference_value(env, r->self, &recv) != napi_ok || recv == NULL) napi_get_undefined(env, &recv);
   napi_create_int32(env, n, &arg);
   r->in_callback = 1;
   napi_status st = napi_make_callback(env, r->async_ctx, recv, cb, 1, &arg, &result);
   r->in_callback = 0;
-  if (st == napi_ok) return 0;
+  if (st == napi_ok) {
+    rc = 0;
+    goto out;
+  }
   bool pending = false;
   napi_is_exception_pending(env, &pending);
   if (pending) {
@@ -273,7 +369,9 @@ static int deliver(receiver* r, int32_t n) {
     napi_get_and_clear_last_exception(env, &exc);
     napi_fatal_exception(env, exc);
   }
-  return -1;
+out:
+  napi_close_handle_scope(env, scope);
+  return rc;
 }
 
 static void fill_meta(receiver* r, int n) {
@@ -297,9 +395,16 @@ static void fill_meta(receiver* r, int n) {
       s[5] = s[6] = s[7] = 0;
     } else if (h->msg_hdr.msg_namelen >= sizeof(struct sockaddr_in6) && a->ss_family == AF_INET6) {
       const struct sockaddr_in6* v6 = (const struct sockaddr_in6*)a;
-      s[2] = 6;
       s[3] = ntohs(v6->sin6_port);
-      memcpy(&s[4], &v6->sin6_addr, 16);
+      if (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr)) {
+        /* An IPv4 peer of a dual-stack socket: the same label (and IPv4 cache entry) as on AF_INET. */
+        s[2] = 4;
+        memcpy(&s[4], &v6->sin6_addr.s6_addr[12], 4);
+        s[5] = s[6] = s[7] = 0;
+      } else {
+        s[2] = 6;
+        memcpy(&s[4], &v6->sin6_addr, 16);
+      }
     } else {
       s[2] = s[3] = s[4] = s[5] = s[6] = s[7] = 0;
     }
@@ -317,25 +422,55 @@ static void fill_meta(receiver* r, int n) {
   m[1] = (int32_t)r->last_drops;
 }
 
-static void on_poll(uv_poll_t* h, int status, int events) {
+static void on_poll(uv_poll_t* p, int status, int events);
+
+/* Retry timer of a stalled receiver: poll again (the first failing wakeup stalls again, longer). */
+static void on_retry(uv_timer_t* t) {
+  handles* h = (handles*)t->data;
+  receiver* r = h->r;
+  if (r == NULL || h->closing || r->fd < 0 || r->polling) return;
+  if (uv_poll_start(&h->poll, UV_READABLE, on_poll) == 0) {
+    r->polling = 1;
+  } else {
+    r->retry_ms = r->retry_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : r->retry_ms * 2;
+    uv_timer_start(&h->retry, on_retry, r->retry_ms, 0);
+  }
+}
+
+/* Too many failing wakeups in a row: stop polling and retry from the timer with back-off. Reports
+   -ENOTRECOVERABLE once per stall (not again on a failed retry). */
+static void stall(receiver* r) {
+  handles* h = r->h;
+  if (h == NULL || h->closing) return;
+  if (r->polling) uv_poll_stop(&h->poll);
+  r->polling = 0;
+  r->retry_ms = r->retry_ms == 0 ? RETRY_MIN_MS : (r->retry_ms >= RETRY_MAX_MS / 2 ? RETRY_MAX_MS : r->retry_ms * 2);
+  uv_timer_start(&h->retry, on_retry, r->retry_ms, 0); /* before deliver: the callback may close() */
+  r->error_streak = MAX_ERROR_STREAK - 1;              /* after a retry, one more failing wakeup stalls again */
+  if (!r->stalled) {
+    r->stalled = 1;
+    r->stalls++;
+    deliver(r, -ENOTRECOVERABLE);
+  }
+}
+
+static void on_poll(uv_poll_t* p, int status, int events) {
   (void)events;
-  receiver* r = (receiver*)h->data;
-  if (r == NULL || r->fd < 0 || r->in_callback) return;
-  napi_handle_scope scope;
-  if (napi_open_handle_scope(r->env, &scope) != napi_ok) return;
+  handles* h = (handles*)p->data;
+  receiver* r = h->r;
+  if (r == NULL || h->closing || r->fd < 0 || r->in_callback) return;
   r->wakeups++;
+  /* 1 while the newest thing this wakeup saw is an error (no datagram after it). */
+  int failing = 0;
   if (status < 0) {
     /* libuv stops the poll on POLLERR (and says UV_EBADF). The read below returns the socket's
-       pending error (and clears it) and reports it; poll again unless errors keep coming without
-       any datagram in between. */
+       pending error (and clears it) and reports it; poll again. */
     r->polling = 0;
-    if (++r->error_streak < MAX_ERROR_STREAK && uv_poll_start(r->poll, UV_READABLE, on_poll) == 0) {
-      r->polling = 1;
-    } else {
-      r->read_errors++;
-      r->last_errno = ENOTRECOVERABLE;
-      deliver(r, -ENOTRECOVERABLE);
-      goto out;
+    failing = 1;
+    if (uv_poll_start(&h->poll, UV_READABLE, on_poll) == 0) r->polling = 1;
+    else {
+      stall(r);
+      return;
     }
   }
   for (uint32_t b = 0; b < r->max_batches && r->fd >= 0; b++) {
@@ -351,26 +486,25 @@ static void on_poll(uv_poll_t* h, int status, int events) {
       if (e == EAGAIN || e == EWOULDBLOCK) break;
       r->read_errors++;
       r->last_errno = e;
-      if (++r->error_streak >= MAX_ERROR_STREAK) {
-        /* A socket that only ever fails: stop polling rather than spin. */
-        if (r->polling) uv_poll_stop(r->poll);
-        r->polling = 0;
-        deliver(r, -ENOTRECOVERABLE);
-        break;
-      }
+      failing = 1;
       deliver(r, -e);
       break;
     }
     if (n == 0) break;
+    failing = 0;
     r->error_streak = 0;
+    if (r->stalled) {
+      r->stalled = 0;
+      r->retry_ms = 0;
+    }
     r->batches++;
     r->datagrams += n;
     fill_meta(r, n);
     if (deliver(r, n) != 0) break;
     if ((uint32_t)n < r->slots) break; /* queue drained: skip the EAGAIN round trip */
   }
-out:
-  napi_close_handle_scope(r->env, scope);
+  /* Counted once per wakeup, however many errors it saw. */
+  if (failing && r->fd >= 0 && ++r->error_streak >= MAX_ERROR_STREAK) stall(r);
 }
 
 /* ---------- JS methods ---------- */
@@ -378,13 +512,39 @@ out:
 static receiver* unwrap(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv, napi_value* self) {
   napi_value thisv;
   receiver* r = NULL;
+  bool tagged = false;
   if (napi_get_cb_info(env, info, argc, argv, &thisv, NULL) != napi_ok) return NULL;
-  if (napi_unwrap(env, thisv, (void**)&r) != napi_ok || r == NULL) {
+  /* The type tag first: napi_unwrap alone would accept an object another addon wrapped. */
+  if (napi_check_object_type_tag(env, thisv, &RECEIVER_TAG, &tagged) != napi_ok || !tagged || napi_unwrap(env, thisv, (void**)&r) != napi_ok ||
+      r == NULL) {
     throw_type(env, "not a udp-batch Receiver");
     return NULL;
   }
   if (self) *self = thisv;
   return r;
+}
+
+/* Exposes [data, data + len) as a Buffer that holds one share of m; NULL with an exception pending. */
+static napi_value share_buffer(napi_env env, shared_mem* m, void* data, size_t len) {
+  napi_value buf = NULL;
+  napi_status st = napi_create_external_buffer(env, len, data, on_buffer_finalized, m, &buf);
+  if (st == napi_ok) {
+    m->owners++;
+    return buf;
+  }
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (pending) return NULL;
+  if (st == napi_no_external_buffers_allowed) {
+    napi_throw_error(env, "ERR_UDP_BATCH_EXTERNAL_BUFFERS",
+                     "udp-batch: this Node.js build does not allow external buffers (V8 sandbox), which the receive slab needs; "
+                     "use the node:dgram receiver");
+  } else {
+    char msg[128];
+    snprintf(msg, sizeof msg, "udp-batch: napi_create_external_buffer failed (napi_status %d)", (int)st);
+    napi_throw_error(env, "ERR_UDP_BATCH_EXTERNAL_BUFFERS", msg);
+  }
+  return NULL;
 }
 
 /* new Receiver({ host, port, slots?, slotSize?, maxBatches?, rcvbuf?, forceRcvbuf? }, onBatch) */
@@ -405,13 +565,15 @@ static napi_value Receiver_new(napi_env env, napi_callback_info info) {
   size_t hlen = 0;
   napi_get_named_property(env, argv[0], "host", &hostv);
   napi_typeof(env, hostv, &ht);
-  if (ht != napi_string || napi_get_value_string_utf8(env, hostv, host, sizeof host, &hlen) != napi_ok || hlen == 0 || hlen >= sizeof host - 1)
+  /* strlen != hlen: an embedded NUL ("127.0.0.1\0junk") would be bound as its prefix. */
+  if (ht != napi_string || napi_get_value_string_utf8(env, hostv, host, sizeof host, &hlen) != napi_ok || hlen == 0 || hlen >= sizeof host - 1 ||
+      strlen(host) != hlen)
     return throw_type(env, "option host: expected a numeric IPv4 or IPv6 address");
   uint32_t port, slots, slot_size, max_batches, rcvbuf;
   bool force;
   if (opt_uint(env, argv[0], "port", UINT32_MAX, 0, 65535, &port) || opt_uint(env, argv[0], "slots", DEFAULT_SLOTS, MIN_SLOTS, MAX_SLOTS, &slots) ||
       opt_uint(env, argv[0], "slotSize", DEFAULT_SLOT_SIZE, MIN_SLOT_SIZE, MAX_SLOT_SIZE, &slot_size) ||
-      opt_uint(env, argv[0], "maxBatches", DEFAULT_MAX_BATCHES, 1, 1 << 20, &max_batches) ||
+      opt_uint(env, argv[0], "maxBatches", DEFAULT_MAX_BATCHES, 1, MAX_MAX_BATCHES, &max_batches) ||
       opt_uint(env, argv[0], "rcvbuf", 0, 0, INT32_MAX / 2, &rcvbuf) || opt_bool(env, argv[0], "forceRcvbuf", true, &force))
     return NULL;
   if (port == UINT32_MAX) return throw_type(env, "option port: required (0-65535)");
@@ -446,26 +608,25 @@ static napi_value Receiver_new(napi_env env, napi_callback_info info) {
   r->iovs = (struct iovec*)calloc(slots, sizeof *r->iovs);
   r->names = (struct sockaddr_storage*)calloc(slots, sizeof *r->names);
   r->ctrl = (uint8_t*)calloc(slots, CTRL_BYTES);
-  if (!r->msgs || !r->iovs || !r->names || !r->ctrl) {
+  size_t slab_bytes = (size_t)slots * slot_size;
+  size_t meta_bytes = (size_t)(HDR_WORDS + SLOT_WORDS * slots) * 4;
+  r->mem = mem_alloc(slab_bytes, meta_bytes); /* the receiver's share */
+  if (!r->msgs || !r->iovs || !r->names || !r->ctrl || !r->mem) {
     freeaddrinfo(ai);
     free_receiver(r);
     return throw_errno(env, "calloc", ENOMEM, NULL);
   }
+  r->slab = r->mem->slab;
+  r->meta = r->mem->meta;
 
-  /* Shared buffers, owned by V8 (stable backing stores), referenced by the receiver. */
-  napi_value slab, meta;
-  void* slab_data = NULL;
-  void* meta_data = NULL;
-  size_t meta_bytes = (size_t)(HDR_WORDS + SLOT_WORDS * slots) * 4;
-  if (napi_create_buffer(env, (size_t)slots * slot_size, &slab_data, &slab) != napi_ok ||
-      napi_create_buffer(env, meta_bytes, &meta_data, &meta) != napi_ok) {
+  /* Shared buffers: native memory (JS cannot free it by detaching), one owner share each. */
+  napi_value slab = share_buffer(env, r->mem, r->slab, slab_bytes);
+  napi_value meta = slab == NULL ? NULL : share_buffer(env, r->mem, r->meta, meta_bytes);
+  if (meta == NULL) {
     freeaddrinfo(ai);
-    free_receiver(r);
-    return NULL; /* exception pending (allocation failure) */
+    free_receiver(r); /* drops the receiver's share; a Buffer already made keeps its own */
+    return NULL;      /* exception pending */
   }
-  r->slab = (uint8_t*)slab_data;
-  r->meta = (int32_t*)meta_data;
-  memset(r->meta, 0, meta_bytes);
   for (uint32_t i = 0; i < slots; i++) {
     r->iovs[i].iov_base = r->slab + (size_t)i * slot_size;
     r->iovs[i].iov_len = slot_size;
@@ -509,35 +670,46 @@ static napi_value Receiver_new(napi_env env, napi_callback_info info) {
   freeaddrinfo(ai);
   r->fd = fd;
 
-  /* Poll. */
+  /* Handles (poll + retry timer) in their own block. */
   uv_loop_t* loop = NULL;
-  r->poll = (uv_poll_t*)calloc(1, sizeof(uv_poll_t));
+  handles* h = (handles*)calloc(1, sizeof *h);
   int ue = 0;
-  if (r->poll == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL || (ue = uv_poll_init(loop, r->poll, fd)) != 0) {
-    free(r->poll);
-    r->poll = NULL;
+  if (h == NULL || napi_get_uv_event_loop(env, &loop) != napi_ok || loop == NULL || (ue = uv_poll_init(loop, &h->poll, fd)) != 0) {
+    free(h); /* a failed uv_poll_init registers nothing */
     close(fd);
+    r->fd = -1;
     free_receiver(r);
     return throw_errno(env, "uv_poll_init", ue ? -ue : ENOMEM, NULL);
   }
-  r->poll->data = r;
+  uv_timer_init(loop, &h->retry);
+  h->poll.data = h;
+  h->retry.data = h;
+  h->r = r;
+  r->h = h;
 
   napi_value resname;
   napi_create_string_utf8(env, "udp-batch", NAPI_AUTO_LENGTH, &resname);
-  if (napi_wrap(env, thisv, r, finalize, NULL, NULL) != napi_ok) {
-    r->poll->data = NULL; /* the handle's close callback frees only the handle */
+  if (napi_type_tag_object(env, thisv, &RECEIVER_TAG) != napi_ok || napi_wrap(env, thisv, r, finalize, NULL, NULL) != napi_ok) {
+    h->r = NULL; /* the close callbacks free only the block (no hook yet) */
     shut(r);
-    r->poll = NULL;
+    r->h = NULL;
     free_receiver(r);
+    bool pending = false;
+    napi_is_exception_pending(env, &pending);
+    if (!pending) napi_throw_error(env, NULL, "udp-batch: cannot wrap the Receiver object");
     return NULL;
   }
   /* From here on, finalize() owns r. */
   napi_create_reference(env, thisv, 1, &r->self);
+  r->self_strong = 1;
   napi_create_reference(env, argv[1], 1, &r->callback);
-  napi_create_reference(env, slab, 1, &r->slab_ref);
-  napi_create_reference(env, meta, 1, &r->meta_ref);
   napi_async_init(env, thisv, resname, &r->async_ctx);
-  if (napi_add_env_cleanup_hook(env, env_cleanup, r) == napi_ok) r->cleanup_hook = 1;
+  if (napi_add_async_cleanup_hook(env, on_env_cleanup, h, &h->hook) != napi_ok) {
+    h->hook = NULL;
+    close_receiver(r);
+    napi_throw_error(env, NULL, "udp-batch: napi_add_async_cleanup_hook failed");
+    return NULL;
+  }
 
   napi_set_named_property(env, thisv, "slab", slab);
   napi_set_named_property(env, thisv, "meta", meta);
@@ -550,7 +722,7 @@ static napi_value Receiver_new(napi_env env, napi_callback_info info) {
   set_num(env, thisv, "rcvbufErrno", rcvbuf_errno);
   set_bool(env, thisv, "dropsAvailable", drops_available);
 
-  if ((ue = uv_poll_start(r->poll, UV_READABLE, on_poll)) != 0) {
+  if ((ue = uv_poll_start(&h->poll, UV_READABLE, on_poll)) != 0) {
     close_receiver(r);
     return throw_errno(env, "uv_poll_start", -ue, NULL);
   }
@@ -612,7 +784,7 @@ static napi_value Receiver_sourceAddress(napi_env env, napi_callback_info info) 
   return out;
 }
 
-/* stats() → { wakeups, batches, datagrams, readErrors, lastErrno, open } */
+/* stats() → { wakeups, batches, datagrams, readErrors, lastErrno, open, polling, stalled, stalls } */
 static napi_value Receiver_stats(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   receiver* r = unwrap(env, info, &argc, NULL, NULL);
@@ -626,21 +798,39 @@ static napi_value Receiver_stats(napi_env env, napi_callback_info info) {
   set_num(env, o, "lastErrno", r->last_errno);
   set_bool(env, o, "open", r->fd >= 0);
   set_bool(env, o, "polling", r->polling != 0);
+  set_bool(env, o, "stalled", r->stalled != 0);
+  set_num(env, o, "stalls", r->stalls);
   return o;
 }
 
 static napi_value Receiver_ref(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   receiver* r = unwrap(env, info, &argc, NULL, NULL);
-  if (r != NULL && r->poll != NULL && !uv_is_closing((uv_handle_t*)r->poll)) uv_ref((uv_handle_t*)r->poll);
+  if (r != NULL && r->h != NULL && !r->h->closing) {
+    uv_ref((uv_handle_t*)&r->h->poll);
+    uv_ref((uv_handle_t*)&r->h->retry);
+  }
   return NULL;
 }
 
 static napi_value Receiver_unref(napi_env env, napi_callback_info info) {
   size_t argc = 0;
   receiver* r = unwrap(env, info, &argc, NULL, NULL);
-  if (r != NULL && r->poll != NULL && !uv_is_closing((uv_handle_t*)r->poll)) uv_unref((uv_handle_t*)r->poll);
+  if (r != NULL && r->h != NULL && !r->h->closing) {
+    uv_unref((uv_handle_t*)&r->h->poll);
+    uv_unref((uv_handle_t*)&r->h->retry);
+  }
   return NULL;
+}
+
+/* nativeBytes() → bytes of slab + meta memory allocated by this addon and not yet freed (all
+   receivers, all environments of the process): freed once a receiver is finalized and its two
+   Buffers collected. */
+static napi_value NativeBytes(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value v;
+  napi_create_double(env, (double)__atomic_load_n(&g_native_bytes, __ATOMIC_RELAXED), &v);
+  return v;
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
@@ -655,6 +845,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_value cls;
   if (napi_define_class(env, "Receiver", NAPI_AUTO_LENGTH, Receiver_new, NULL, sizeof methods / sizeof methods[0], methods, &cls) != napi_ok) return NULL;
   napi_set_named_property(env, exports, "Receiver", cls);
+  napi_value fn;
+  if (napi_create_function(env, "nativeBytes", NAPI_AUTO_LENGTH, NativeBytes, NULL, &fn) == napi_ok) napi_set_named_property(env, exports, "nativeBytes", fn);
   napi_value v;
   napi_create_int32(env, HDR_WORDS, &v);
   napi_set_named_property(env, exports, "HEADER_WORDS", v);
@@ -664,6 +856,8 @@ static napi_value Init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "FLAG_TRUNCATED", v);
   napi_create_int32(env, 1, &v);
   napi_set_named_property(env, exports, "ABI", v);
+  napi_create_int32(env, ENOTRECOVERABLE, &v);
+  napi_set_named_property(env, exports, "ENOTRECOVERABLE", v);
   return exports;
 }
 

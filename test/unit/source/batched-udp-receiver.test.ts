@@ -2,13 +2,18 @@
  * The native batched UDP receiver (native/udp-batch through src/source/batched-udp-receiver.ts) on
  * loopback sockets: whole datagrams in order with their source, bursts split into bounded batches,
  * MSG_TRUNC flagging, SO_RCVBUFFORCE, the SO_RXQ_OVFL drop counter, close() in every state, and
- * the loader's "unavailable, here is why" answers. Datagram payloads are plain bytes: this layer
+ * the loader's "unavailable, here is why" answers. Review regressions: workers ending with a receiver
+ * open (no SIGSEGV), closed receivers collected and their memory freed, slab/meta transfer from JS
+ * (no heap corruption), the failing-socket stall and retry (recvmmsg failed by an LD_PRELOAD shim),
+ * foreign objects as `this`, a host with an embedded NUL, IPv4-mapped senders named as IPv4. Datagram payloads are plain bytes: this layer
  * does not look inside them.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { BatchedUdpReceiver, loadUdpBatch, type UdpBatchAddon } from '../../../src/source/batched-udp-receiver';
 import { UdpKernelStatsReader } from '../../../src/live/udp-stats';
@@ -125,14 +130,20 @@ test('IPv6 ::1: source "::1"; 65527 bytes (the IPv6 maximum) arrive whole', { sk
   }
 });
 
-test('a dual-stack [::] socket names IPv4 senders as ::ffff:a.b.c.d (as node:dgram does)', { skip: NO_ADDON }, async () => {
+test('a dual-stack [::] socket names IPv4 senders by their IPv4 address (family 4, not ::ffff:a.b.c.d)', { skip: NO_ADDON }, async () => {
   const got: Got[] = [];
   const rx = BatchedUdpReceiver.open(addon, { host: '::', port: 0, rcvbufBytes: 1 << 20 }, (n, r) => collect(r, n, got), (err) => assert.fail(err));
   try {
-    await sendAll('udp4', '127.0.0.1', rx.address().port, [Buffer.from([0, 0, 0, 9])]);
-    await waitFor(() => got.length === 1);
-    assert.equal(got[0].src, '::ffff:127.0.0.1');
-    assert.equal(got[0].seq, 9);
+    const from = await sendAll('udp4', '127.0.0.1', rx.address().port, [Buffer.from([0, 0, 0, 9]), Buffer.from([0, 0, 0, 10])]);
+    await waitFor(() => got.length === 2);
+    assert.deepEqual(got, [
+      { len: 4, src: '127.0.0.1', port: from, seq: 9, last: 9 },
+      { len: 4, src: '127.0.0.1', port: from, seq: 10, last: 10 },
+    ]);
+    // The meta words say family 4 with the address in word 4 (the wrapper's IPv4 cache key).
+    const meta = new Int32Array((rx as unknown as { meta: Int32Array }).meta);
+    assert.equal(meta[8 + 2], 4);
+    assert.equal(Buffer.from(meta.buffer, meta.byteOffset + (8 + 4) * 4, 4).toString('hex'), '7f000001');
   } finally {
     rx.close();
   }
@@ -255,6 +266,9 @@ test('close(): from inside the callback while traffic flows, twice, and after; t
 test('bad options and bind errors throw (never abort); a busy port says EADDRINUSE', { skip: NO_ADDON }, async () => {
   const cb = (): void => undefined;
   assert.throws(() => BatchedUdpReceiver.open(addon, { host: 'localhost', port: 0, rcvbufBytes: 0 }, cb, cb), /numeric IPv4 or IPv6/);
+  // An embedded NUL is not cut short to "127.0.0.1".
+  assert.throws(() => BatchedUdpReceiver.open(addon, { host: '127.0.0.1\0junk', port: 0, rcvbufBytes: 0 }, cb, cb), /numeric IPv4 or IPv6/);
+  assert.throws(() => BatchedUdpReceiver.open(addon, { host: '127.0.0.1', port: 0, rcvbufBytes: 0, maxBatchesPerWakeup: 257 }, cb, cb), /maxBatches: expected an integer 1-256/);
   assert.throws(() => BatchedUdpReceiver.open(addon, { host: '127.0.0.1', port: 70000, rcvbufBytes: 0 }, cb, cb), /port: expected an integer 0-65535/);
   assert.throws(() => BatchedUdpReceiver.open(addon, { host: '127.0.0.1', port: 0, rcvbufBytes: 0, slots: 0 }, cb, cb), /slots: expected an integer 1-1024/);
   assert.throws(() => BatchedUdpReceiver.open(addon, { host: '127.0.0.1', port: 0, rcvbufBytes: 0, slots: 1024, slotSize: 65536 }, cb, cb), /exceeds 32 MiB/);
@@ -328,4 +342,227 @@ test('a throwing callback is an uncaught exception (handler gets it, reading goe
   assert.equal(unhandled.signal, null);
   assert.equal(unhandled.status, 1);
   assert.match(unhandled.stderr, /Error: boom/);
+});
+
+/** Compiles a small C file into dir with the system C compiler; undefined when there is none. */
+function compile(dir: string, name: string, source: string, flags: string[]): string | undefined {
+  const src = path.join(dir, `${name}.c`);
+  const out = path.join(dir, name.endsWith('.node') ? name : `${name}.so`);
+  fs.writeFileSync(src, source);
+  const r = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-o', out, src, ...flags], { encoding: 'utf8' });
+  return r.status === 0 ? out : undefined;
+}
+
+test('worker threads: a worker that exits (process.exit, or on its own with an unref()ed receiver) with a receiver open ends cleanly, no crash', { skip: NO_ADDON }, () => {
+  // Each worker opens receivers and ends; the parent reports every exit code. A handle close
+  // callback running after the addon was unloaded would kill the whole process with SIGSEGV.
+  const js = `
+    const { Worker } = require('worker_threads');
+    const bodies = {
+      exit: "const { Receiver } = require('udp-batch'); new Receiver({ host: '127.0.0.1', port: 0 }, () => {}); new Receiver({ host: '127.0.0.1', port: 0 }, () => {}).close(); process.exit(0);",
+      unref: "const { Receiver } = require('udp-batch'); new Receiver({ host: '127.0.0.1', port: 0 }, () => {}).unref();",
+      later: "const { Receiver } = require('udp-batch'); const r = new Receiver({ host: '127.0.0.1', port: 0, slots: 2, slotSize: 64 }, () => {}); r.unref(); setTimeout(() => process.exit(0), 5);",
+    };
+    const order = ['exit', 'unref', 'exit', 'unref', 'later', 'exit', 'unref'];
+    let i = 0;
+    (function next() {
+      if (i === order.length) return setTimeout(() => console.log('native bytes', require('udp-batch').nativeBytes()), 50);
+      const kind = order[i++];
+      new Worker(bodies[kind], { eval: true }).on('exit', (code) => { console.log(kind, code); next(); });
+    })();
+  `;
+  const r = spawnSync(process.execPath, ['-e', js], { encoding: 'utf8', timeout: 20_000, cwd: process.cwd() });
+  assert.equal(r.signal, null, `the process died of ${r.signal}: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  // The ended environments freed their receivers' memory too.
+  assert.equal(r.stdout, 'exit 0\nunref 0\nexit 0\nunref 0\nlater 0\nexit 0\nunref 0\nnative bytes 0\n');
+});
+
+test('close() frees the slab: a callback that refers back to its receiver does not keep it alive (20 open/close cycles)', { skip: NO_ADDON }, async (t) => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) {
+    console.log('skipped: run with --expose-gc (scripts/run-tests.js does)');
+    return t.skip('global.gc unavailable');
+  }
+  assert.equal(typeof addon.nativeBytes, 'function');
+  const nativeBytes = addon.nativeBytes!;
+  // Receivers of earlier tests may still wait for collection: let them go first.
+  for (let k = 0; k < 5; k++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const base = nativeBytes();
+  let collected = 0;
+  const registry = new FinalizationRegistry<number>(() => collected++);
+  // In its own (sync) function: no receiver stays on this async function's suspended frame.
+  (function openAndClose(): void {
+    for (let i = 0; i < 20; i++) {
+      // The wrapper's onBatch closure captures the wrapper, which holds the native receiver: a cycle
+      // through the addon's reference to onBatch unless close() drops it.
+      const rx = BatchedUdpReceiver.open(addon, { host: '127.0.0.1', port: 0, rcvbufBytes: 0 }, () => undefined, () => undefined);
+      registry.register(rx, i);
+      rx.close();
+    }
+  })();
+  assert.equal(nativeBytes() - base, 20 * (64 * 65536 + (8 + 8 * 64) * 4), 'each receiver holds its slab and meta until collected');
+  for (let k = 0; k < 100 && (nativeBytes() > base || collected < 20); k++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(collected, 20, 'every closed receiver was collected');
+  assert.ok(nativeBytes() <= base, `and its native slab + meta freed (${nativeBytes() - base} bytes above the start)`);
+});
+
+test('the slab and meta cannot be freed from JS: transferring their ArrayBuffers throws or leaves the receiver working, no corruption', { skip: NO_ADDON }, () => {
+  // In a child process: heap corruption shows up as a signal or an abort there.
+  const js = `
+    const { Receiver, nativeBytes } = require('udp-batch');
+    const dgram = require('dgram');
+    const { MessageChannel } = require('worker_threads');
+    const base = nativeBytes();
+    const seen = [];
+    let rx = new Receiver({ host: '127.0.0.1', port: 0, slots: 4, slotSize: 2048 }, function (n) {
+      const view = this.slab.length > 0 ? this.slab : moved;
+      const meta = new Int32Array(this.meta.length > 0 ? this.meta.buffer : movedMeta);
+      for (let i = 0; i < n; i++) seen.push(Buffer.from(view.subarray(i * 2048, i * 2048 + meta[8 + 8 * i])).toString());
+      // As a frame consumer might: post the slab to another port, transferring it.
+      try { ch.port1.postMessage(this.slab, [this.slab.buffer]); } catch (e) { outcomes.add('postMessage threw'); }
+    });
+    const outcomes = new Set();
+    const ch = new MessageChannel();
+    ch.port2.on('message', () => outcomes.add('postMessage delivered'));
+    let moved, movedMeta;
+    try { moved = new Uint8Array(structuredClone(rx.slab.buffer, { transfer: [rx.slab.buffer] })); outcomes.add('slab transfer returned'); } catch (e) { outcomes.add('slab transfer threw'); }
+    try { movedMeta = structuredClone(rx.meta.buffer, { transfer: [rx.meta.buffer] }); outcomes.add('meta transfer returned'); } catch (e) { outcomes.add('meta transfer threw'); }
+    // Where the original survived, the clone is a copy: drop it (a moved backing store freed here
+    // while recvmmsg still wrote into it was the bug). Where it was detached, keep reading through it.
+    if (rx.slab.length > 0) moved = null; else outcomes.add('slab detached');
+    if (rx.meta.length > 0) movedMeta = null; else outcomes.add('meta detached');
+    for (let i = 0; i < 5; i++) global.gc();
+    const s = dgram.createSocket('udp4');
+    const port = rx.address().port;
+    let k = 0;
+    (function send() {
+      s.send(Buffer.from('datagram-' + k + '-' + 'x'.repeat(k * 100)), port, '127.0.0.1', () => { if (++k < 8) setTimeout(send, 5); else finish(); });
+    })();
+    function finish() {
+      setTimeout(async () => {
+        s.close();
+        const st = rx.stats();
+        rx.close(); rx = null;
+        ch.port1.close();
+        for (let i = 0; i < 50 && nativeBytes() > base; i++) { global.gc(); await new Promise((r) => setTimeout(r, 10)); }
+        // Churn the heap: corruption from a stray write would surface here.
+        let junk = []; for (let i = 0; i < 2000; i++) junk.push(Buffer.alloc(2048, i)); junk = null; global.gc();
+        console.log(JSON.stringify({ seen, datagrams: st.datagrams, freed: nativeBytes() === base, outcomes: [...outcomes].sort() }));
+      }, 50);
+    }
+  `;
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', js], { encoding: 'utf8', timeout: 15_000, cwd: process.cwd() });
+  assert.equal(r.signal, null, `the process died of ${r.signal}: ${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { seen: string[]; datagrams: number; freed: boolean; outcomes: string[] };
+  assert.deepEqual(out.seen, Array.from({ length: 8 }, (_, k) => `datagram-${k}-${'x'.repeat(k * 100)}`), 'every datagram read intact after the transfers');
+  assert.equal(out.datagrams, 8);
+  assert.equal(out.freed, true, 'the memory is freed once the receiver and every view of it are gone');
+  assert.ok(out.outcomes.length >= 2, `outcomes: ${out.outcomes.join(', ')}`);
+});
+
+test('type tag: methods called on an object another Node-API addon wrapped throw a TypeError (no wild read)', { skip: NO_ADDON }, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udp-batch-tag-'));
+  try {
+    const other = compile(
+      dir,
+      'other.node',
+      `#include <node_api.h>
+       static int payload[64];
+       static napi_value make(napi_env env, napi_callback_info info) {
+         napi_value o; napi_create_object(env, &o); napi_wrap(env, o, payload, NULL, NULL, NULL); return o;
+       }
+       NAPI_MODULE_INIT() {
+         napi_value fn; napi_create_function(env, "make", NAPI_AUTO_LENGTH, make, NULL, &fn);
+         napi_set_named_property(env, exports, "make", fn); return exports;
+       }`,
+      ['-I/usr/include/node', '-DNAPI_VERSION=8'],
+    );
+    if (other === undefined) return t.skip('no C compiler or Node headers to build a second addon');
+    const foreign = (require(other) as { make: () => object }).make();
+    const proto = (addon.Receiver as unknown as { prototype: Record<string, (...a: unknown[]) => unknown> }).prototype;
+    // V8's signature check on class methods ("Illegal invocation") or the type tag in unwrap() ("not
+    // a udp-batch Receiver"): either way a TypeError, never the other addon's pointer as a receiver.
+    for (const m of ['stats', 'close', 'address', 'ref', 'unref']) {
+      assert.throws(() => proto[m].call(foreign), (err: Error) => err instanceof TypeError && /not a udp-batch Receiver|Illegal invocation/.test(err.message), m);
+    }
+    assert.throws(() => proto.sourceAddress.call(foreign, 0), TypeError);
+    assert.throws(() => proto.stats.call({}), TypeError);
+    assert.throws(() => proto.stats.call(Object.create(proto)), TypeError);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** LD_PRELOAD shim: the first FAIL_RECVMMSG calls of recvmmsg fail with ENOMEM (the datagram stays queued). */
+const FAILING_RECVMMSG = `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+static long left = -1;
+int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags, struct timespec* t) {
+  static int (*real)(int, struct mmsghdr*, unsigned int, int, struct timespec*);
+  if (real == NULL) real = (int (*)(int, struct mmsghdr*, unsigned int, int, struct timespec*))dlsym(RTLD_NEXT, "recvmmsg");
+  if (left < 0) { const char* s = getenv("FAIL_RECVMMSG"); left = s ? atol(s) : 0; }
+  if (left > 0) { left--; errno = ENOMEM; return -1; }
+  return real(fd, v, n, flags, t);
+}`;
+
+test('a socket whose reads keep failing stalls after 1000 failing wakeups (one error each), reports ENOTRECOVERABLE once, and reads again after the back-off', { skip: NO_ADDON }, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udp-batch-fail-'));
+  try {
+    const shim = compile(dir, 'failing-recvmmsg', FAILING_RECVMMSG, ['-ldl']);
+    if (shim === undefined) return t.skip('no C compiler for the recvmmsg shim');
+    const js = `
+      const { BatchedUdpReceiver, loadUdpBatch } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/source/batched-udp-receiver.js'))});
+      const dgram = require('dgram');
+      const errors = new Map();
+      let firstErr, datagrams = 0, atStall;
+      const rx = BatchedUdpReceiver.open(loadUdpBatch().addon, { host: '127.0.0.1', port: 0, rcvbufBytes: 0 }, (n) => { datagrams += n; }, (err) => {
+        firstErr ??= { code: err.code, errno: err.errno, syscall: err.syscall };
+        errors.set(err.code, (errors.get(err.code) ?? 0) + 1);
+        if (err.code === 'ENOTRECOVERABLE') atStall = { ...rx.stats(), t: Date.now() };
+      });
+      const s = dgram.createSocket('udp4');
+      s.send(Buffer.from('hello'), rx.address().port, '127.0.0.1', () => s.close());
+      const t0 = Date.now();
+      (function wait() {
+        if (datagrams === 0 && Date.now() - t0 < 5000) return setTimeout(wait, 10);
+        const end = rx.stats();
+        rx.close();
+        console.log(JSON.stringify({ firstErr, errors: Object.fromEntries(errors), datagrams, atStall, end, waitedMs: end && atStall ? Date.now() - atStall.t : -1 }));
+      })();
+    `;
+    const r = spawnSync(process.execPath, ['-e', js], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, LD_PRELOAD: shim, FAIL_RECVMMSG: '1000' } });
+    assert.equal(r.status, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as {
+      firstErr: { code: string; errno: number; syscall: string };
+      errors: Record<string, number>;
+      datagrams: number;
+      atStall: { wakeups: number; readErrors: number; polling: boolean; stalled: boolean; stalls: number };
+      end: { stalled: boolean; stalls: number; datagrams: number; readErrors: number };
+      waitedMs: number;
+    };
+    assert.deepEqual(out.firstErr, { code: 'ENOMEM', errno: -12, syscall: 'recvmmsg' }, 'errno is negative, as in the addon\'s thrown errors');
+    assert.deepEqual(out.errors, { ENOMEM: 1000, ENOTRECOVERABLE: 1 });
+    assert.equal(out.atStall.readErrors, 1000);
+    assert.equal(out.atStall.wakeups, 1000, 'one failing read per wakeup, counted once');
+    assert.equal(out.atStall.polling, false, 'no busy loop while stalled');
+    assert.equal(out.atStall.stalled, true);
+    assert.equal(out.datagrams, 1, 'the queued datagram is read after the retry');
+    assert.equal(out.end.stalled, false);
+    assert.equal(out.end.stalls, 1);
+    assert.equal(out.end.readErrors, 1000);
+    assert.ok(out.waitedMs >= 0, 'reading resumed');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Writable } from 'node:stream';
@@ -298,6 +299,97 @@ test("receiver 'auto' without the addon falls back to node:dgram and warns why; 
     again.bind(port, '127.0.0.1', () => resolve());
   });
   again.close();
+});
+
+for (const receiver of ['native', 'dgram'] as const) {
+  test(`receiver ${receiver}: on a dual-stack [::] listener an IPv4 mirror source is named by its IPv4 address`, { skip: receiver === 'native' && NO_ADDON }, async () => {
+    const port = await freePort();
+    const src = new UdpMirrorSource({ listen: { host: '::', port }, rcvbufBytes: 1 << 20, receiver }, memLogger().log);
+    const got: Seen[] = [];
+    await src.start((f) => got.push(seen(f)));
+    try {
+      await sendAll(port, [vxlanDatagram(1, 40), vxlanDatagram(2, 41)], '127.0.0.1');
+      await waitFor(() => got.length === 2);
+      assert.deepEqual(got.map((g) => [g.src, g.seq]), [['127.0.0.1', 1], ['127.0.0.1', 2]]);
+    } finally {
+      await src.stop();
+    }
+  });
+}
+
+/** LD_PRELOAD shim: the first FAIL_RECVMMSG calls of recvmmsg fail with ENOMEM (the datagram stays queued). */
+const FAILING_RECVMMSG = `#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+static long left = -1;
+int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags, struct timespec* t) {
+  static int (*real)(int, struct mmsghdr*, unsigned int, int, struct timespec*);
+  if (real == NULL) real = (int (*)(int, struct mmsghdr*, unsigned int, int, struct timespec*))dlsym(RTLD_NEXT, "recvmmsg");
+  if (left < 0) { const char* s = getenv("FAIL_RECVMMSG"); left = s ? atol(s) : 0; }
+  if (left > 0) { left--; errno = ENOMEM; return -1; }
+  return real(fd, v, n, flags, t);
+}`;
+
+const STALL_PROBE = `
+const { UdpMirrorSource } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/source/udp-mirror-source.js'))});
+const { Counters } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/observe/counters.js'))});
+const dgram = require('dgram');
+const { Writable } = require('stream');
+const pino = require('pino');
+const logs = [];
+const log = pino({ level: 'info' }, new Writable({ write(c, _e, cb) { logs.push(JSON.parse(String(c))); cb(); } }));
+const src = new UdpMirrorSource({ listen: { host: '127.0.0.1', port: 0 }, rcvbufBytes: 1 << 20, receiver: 'native' }, log);
+let frames = 0;
+const out = {};
+src.start(() => frames++).then(() => {
+  out.readyAtStart = src.ready();
+  const port = src.boundAddresses()[0].port;
+  const s = dgram.createSocket('udp4');
+  s.send(Buffer.from('0800000000002a00', 'hex'), port, '127.0.0.1', () => s.close());
+  const t0 = Date.now();
+  (function poll() {
+    if (out.whileStalled === undefined && !src.ready()) {
+      src.pollStats(new Counters());
+      out.whileStalled = { ready: false, frames, addresses: src.boundAddresses().length, stalls: src.gauges().udp_receiver_stalls, socketErrors: src.gauges().udp_socket_errors };
+    }
+    if (frames === 0 && Date.now() - t0 < 5000) return setTimeout(poll, 5);
+    out.readyAfter = src.ready();
+    out.frames = frames;
+    src.stop().then(() => {
+      out.readyAfterStop = src.ready();
+      out.errors = logs.filter((l) => l.level === 50).map((l) => l.msg);
+      out.warnings = logs.filter((l) => l.level === 40).length;
+      out.recovered = logs.filter((l) => /reading again/.test(l.msg)).length;
+      console.log(JSON.stringify(out));
+    });
+  })();
+});
+`;
+
+test('native: a receiver whose reads keep failing makes the source not ready (one error log) until it reads again after the back-off', { skip: NO_ADDON }, (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-stall-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'shim.c'), FAILING_RECVMMSG);
+    const cc = spawnSync('cc', ['-shared', '-fPIC', '-O1', '-o', path.join(dir, 'shim.so'), path.join(dir, 'shim.c'), '-ldl'], { encoding: 'utf8' });
+    if (cc.status !== 0) return t.skip('no C compiler for the recvmmsg shim');
+    const r = spawnSync(process.execPath, ['-e', STALL_PROBE], { encoding: 'utf8', timeout: 15_000, env: { ...process.env, LD_PRELOAD: path.join(dir, 'shim.so'), FAIL_RECVMMSG: '1000' } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      readyAtStart: true,
+      // Stalled: not ready, still bound (the address is listed), one stall, every failed read counted.
+      whileStalled: { ready: false, frames: 0, addresses: 1, stalls: 1, socketErrors: 1000 },
+      readyAfter: true,
+      frames: 1,
+      readyAfterStop: false,
+      errors: ['UDP receiver stalled: reads keep failing; not ready, retrying with back-off'],
+      warnings: 1000,
+      recovered: 1,
+    });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /**
