@@ -12,7 +12,7 @@
  * backlog drops and anything else between the veth and the agent.
  *
  * Run:  npx tsc -p tsconfig.json && node dist/bench/mirror-load.js [--pcap FILE] [--rates 25000,50000,...]
- *         [--seconds 3] [--no-redact] [--rcvbuf 32m] [--rcvbuf-force true|false] [--receiver auto|native|dgram] [--prefix mb]
+ *         [--seconds 3] [--no-redact] [--rcvbuf 64m] [--rcvbuf-force true|false] [--receiver auto|native|dgram] [--prefix mb]
  * --receiver and --rcvbuf-force are passed to the agent as --udp-receiver and --rcvbuf-force.
  * npm:  "bench:mirror": "npm run build && node dist/bench/mirror-load.js"
  */
@@ -27,7 +27,7 @@ const { values } = parseArgs({
     rates: { type: 'string', default: '20000,40000,60000,80000,100000,125000,150000,200000' },
     seconds: { type: 'string', default: '3' },
     'no-redact': { type: 'boolean', default: false },
-    rcvbuf: { type: 'string', default: '32m' },
+    rcvbuf: { type: 'string', default: '64m' },
     'rcvbuf-force': { type: 'string', default: 'true' },
     receiver: { type: 'string', default: 'auto' },
     prefix: { type: 'string', default: 'mb' },

@@ -14,7 +14,7 @@
  *   health-host     --health-host     SHADOWTAP_HEALTH_HOST       0.0.0.0
  *   http-port       --http-port       SHADOWTAP_HTTP_PORT         9465 (0 = off) /healthz /readyz /metrics
  *   http-host       --http-host       SHADOWTAP_HTTP_HOST         0.0.0.0
- *   rcvbuf          --rcvbuf          SHADOWTAP_RCVBUF            32m            SO_RCVBUF per socket
+ *   rcvbuf          --rcvbuf          SHADOWTAP_RCVBUF            64m            SO_RCVBUF per socket
  *   rcvbuf-force    --rcvbuf-force    SHADOWTAP_RCVBUF_FORCE      true           native receiver: SO_RCVBUFFORCE first (CAP_NET_ADMIN)
  *   udp-receiver    --udp-receiver    SHADOWTAP_UDP_RECEIVER      auto           auto | native (udp-batch, recvmmsg) | dgram
  *   max-lag-ms      --max-lag-ms      SHADOWTAP_MAX_LAG_MS        1000 (0 = off) readiness bound on event-loop lag
@@ -115,7 +115,7 @@ export const MIRROR_DEFAULTS = Object.freeze({
   'health-port': 4789,
   'http-host': '0.0.0.0',
   'http-port': 9465,
-  rcvbuf: 32 * 1024 * 1024,
+  rcvbuf: 64 * 1024 * 1024,
   'rcvbuf-force': true,
   'udp-receiver': 'auto',
   'max-lag-ms': 1000,

@@ -20,7 +20,7 @@
  *           SO_RCVBUFFORCE).
  *   auto    native when the addon loads (Linux, built at install), else dgram with a warning.
  * Either way datagrams up to 65535 bytes (jumbo 9001-MTU mirror sources, GRO'd super-packets)
- * arrive whole. SO_RCVBUF is set to `rcvbufBytes` (default 32 MiB) and read back (Linux reports
+ * arrive whole. SO_RCVBUF is set to `rcvbufBytes` (default 64 MiB) and read back (Linux reports
  * twice the granted value); a capped buffer is logged as a warning naming the sysctl. A datagram
  * the kernel flags MSG_TRUNC (impossible with 64 KiB slots) is dropped and counted as
  * udp_datagrams_truncated.
@@ -92,7 +92,7 @@ export interface UdpMirrorSourceOptions {
 export const UDP_RECEIVERS = ['auto', 'native', 'dgram'] as const;
 export type UdpReceiverChoice = (typeof UDP_RECEIVERS)[number];
 
-export const DEFAULT_RCVBUF_BYTES = 32 * 1024 * 1024;
+export const DEFAULT_RCVBUF_BYTES = 64 * 1024 * 1024;
 
 interface Listener {
   kind: 'vxlan' | 'geneve';

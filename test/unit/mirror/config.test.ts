@@ -30,7 +30,7 @@ test('defaults', () => {
   assert.deepEqual(c.listen, { host: '0.0.0.0', port: 4789 });
   assert.equal(c.geneveListen, undefined);
   assert.equal(c.vniAllow, undefined);
-  assert.equal(c.rcvbufBytes, 32 * 1024 * 1024);
+  assert.equal(c.rcvbufBytes, 64 * 1024 * 1024);
   assert.equal(c.healthPort, 4789);
   assert.equal(c.httpPort, 9465);
   assert.equal(c.format, 'jsonl');
