@@ -1,7 +1,8 @@
 /**
  * Load benchmark of `shadowtap mirror` (not a test): replays a VXLAN capture into the agent at
  * rising packet rates with tcpreplay and reports, per rate, what the agent received, the kernel
- * socket drops, CPU and RSS; then the highest rate with < 0.1% loss (kernel + own drops).
+ * socket drops, CPU and RSS; then the highest rate up to which every rate tried had < 0.1% loss (kernel +
+ * own drops).
  *
  * Setup (root): two network namespaces joined by a veth pair. The receiving end gets the capture's
  * outer destination MAC and IP (bench-large-vxlan.pcap: 02:00:00:00:00:02, 10.0.2.50, /16 so the
@@ -204,11 +205,17 @@ async function main(): Promise<void> {
   } finally {
     teardown();
   }
-  const ok = rows.filter((r) => r.lossPct < 0.1);
-  const best = ok.sort((a, b) => b.achievedPps - a.achievedPps)[0];
+  // The highest rate up to which every rate tried was lossless: a lossless rate above a lossy one is luck.
+  let best: Row | undefined;
+  for (const r of [...rows].sort((a, b) => a.target - b.target)) {
+    if (r.lossPct >= 0.1) break;
+    best = r;
+  }
+  const above = rows.filter((r) => r.lossPct < 0.1 && (best === undefined || r.target > best.target));
+  if (above.length > 0) process.stdout.write(`(lossless again at ${above.map((r) => r.target).join(', ')} pps, above a lossy rate: not counted)\n`);
   process.stdout.write(
     best
-      ? `highest rate with < 0.1% loss: ${best.achievedPps} pps (target ${best.target}); agent CPU ${best.cpuPct.toFixed(0)}% of one core, RSS ${best.rssMiB.toFixed(0)} MiB (peak ${best.hwmMiB.toFixed(0)} MiB)` +
+      ? `highest rate with < 0.1% loss at it and every lower rate: ${best.achievedPps} pps (target ${best.target}); agent CPU ${best.cpuPct.toFixed(0)}% of one core, RSS ${best.rssMiB.toFixed(0)} MiB (peak ${best.hwmMiB.toFixed(0)} MiB)` +
         ` [redaction ${values['no-redact'] ? 'off' : 'on'}, rcvbuf ${values.rcvbuf}, rcvbuf-force ${values['rcvbuf-force']}, receiver ${values.receiver}]\n`
       : 'no rate had < 0.1% loss\n',
   );
