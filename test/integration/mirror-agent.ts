@@ -101,13 +101,7 @@ export function metricValue(text: string, nameWithLabels: string): number | unde
 }
 
 /** A free port (TCP and UDP) on 127.0.0.1, probably (closed again before use). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freePort } from '../helpers/async-utils';
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

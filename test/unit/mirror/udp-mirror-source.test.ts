@@ -2,34 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import { spawnSync } from 'node:child_process';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { UdpMirrorSource } from '../../../src/source/udp-mirror-source';
 import { FIRST_LAYER_GENEVE, FIRST_LAYER_VXLAN } from '../../../src/wire/link-types';
 import { Counters } from '../../../src/observe/counters';
 import { ShadowtapError } from '../../../src/errors';
 import type { Frame } from '../../../src/source/frame';
-
-function memLogger(): { log: pino.Logger; lines: () => Array<Record<string, unknown>> } {
-  const out: string[] = [];
-  const dest = new Writable({
-    write(chunk, _enc, cb) {
-      out.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, dest), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const p = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
+import { freePort, memLogger, waitFor } from '../../helpers/async-utils';
 
 function send(port: number, data: Buffer): Promise<void> {
   const s = dgram.createSocket('udp4');
@@ -40,18 +19,6 @@ function send(port: number, data: Buffer): Promise<void> {
       else resolve();
     }),
   );
-}
-
-function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error('timeout'));
-      else setTimeout(poll, 10);
-    };
-    poll();
-  });
 }
 
 test('delivers whole 65507-byte datagrams (VXLAN socket) and small ones (GENEVE socket) as frames', async () => {

@@ -17,22 +17,12 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { BatchedUdpReceiver, loadUdpBatch, type UdpBatchAddon } from '../../../src/source/batched-udp-receiver';
 import { UdpKernelStatsReader } from '../../../src/live/udp-stats';
+import { waitFor } from '../../helpers/async-utils';
+import { FAILING_RECVMMSG } from '../../helpers/failing-recvmmsg';
 
 const loaded = loadUdpBatch();
 const addon = loaded.addon as UdpBatchAddon;
 const NO_ADDON = loaded.addon === undefined ? `native receiver unavailable: ${loaded.reason}` : false;
-
-function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error('timeout'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
-}
 
 /** Sends each payload in order from one socket; resolves with the sender's port once all are sent. */
 async function sendAll(family: 'udp4' | 'udp6', host: string, port: number, payloads: Buffer[]): Promise<number> {
@@ -501,20 +491,6 @@ test('type tag: methods called on an object another Node-API addon wrapped throw
   }
 });
 
-/** LD_PRELOAD shim: the first FAIL_RECVMMSG calls of recvmmsg fail with ENOMEM (the datagram stays queued). */
-const FAILING_RECVMMSG = `#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-static long left = -1;
-int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags, struct timespec* t) {
-  static int (*real)(int, struct mmsghdr*, unsigned int, int, struct timespec*);
-  if (real == NULL) real = (int (*)(int, struct mmsghdr*, unsigned int, int, struct timespec*))dlsym(RTLD_NEXT, "recvmmsg");
-  if (left < 0) { const char* s = getenv("FAIL_RECVMMSG"); left = s ? atol(s) : 0; }
-  if (left > 0) { left--; errno = ENOMEM; return -1; }
-  return real(fd, v, n, flags, t);
-}`;
 
 test('a socket whose reads keep failing stalls after 1000 failing wakeups (one error each), reports ENOTRECOVERABLE once, and reads again after the back-off', { skip: NO_ADDON }, (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'udp-batch-fail-'));

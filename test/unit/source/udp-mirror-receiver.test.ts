@@ -13,14 +13,14 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { UdpMirrorSource, type UdpMirrorSourceOptions } from '../../../src/source/udp-mirror-source';
 import { loadUdpBatch } from '../../../src/source/batched-udp-receiver';
 import { FIRST_LAYER_GENEVE, FIRST_LAYER_VXLAN } from '../../../src/wire/link-types';
 import { Counters } from '../../../src/observe/counters';
 import { ShadowtapError } from '../../../src/errors';
 import type { Frame } from '../../../src/source/frame';
+import { freePort, memLogger, waitFor } from '../../helpers/async-utils';
+import { FAILING_RECVMMSG } from '../../helpers/failing-recvmmsg';
 
 const loaded = loadUdpBatch();
 const NO_ADDON = loaded.addon === undefined ? `native receiver unavailable: ${loaded.reason}` : false;
@@ -28,41 +28,10 @@ const missingAddon = () => loadUdpBatch(() => {
   throw new Error("Cannot find module 'udp-batch'");
 });
 
-function memLogger(): { log: pino.Logger; lines: () => Array<Record<string, unknown>> } {
-  const out: string[] = [];
-  const dest = new Writable({
-    write(chunk, _enc, cb) {
-      out.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, dest), lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
-}
-
-async function freePort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  await new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
-  const p = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return p;
-}
-
 async function sendAll(port: number, payloads: Buffer[], host = '127.0.0.1'): Promise<void> {
   const s = dgram.createSocket(net.isIPv6(host) ? 'udp6' : 'udp4');
   for (const p of payloads) await new Promise<void>((resolve, reject) => s.send(p, port, host, (err) => (err ? reject(err) : resolve())));
   s.close();
-}
-
-function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
-  const t0 = Date.now();
-  return new Promise((resolve, reject) => {
-    const poll = (): void => {
-      if (cond()) resolve();
-      else if (Date.now() - t0 > ms) reject(new Error('timeout'));
-      else setTimeout(poll, 5);
-    };
-    poll();
-  });
 }
 
 /** VXLAN header (flags I, VNI) + a numbered body: VXLAN[bytes]. The source does not decode it. */
@@ -317,20 +286,6 @@ for (const receiver of ['native', 'dgram'] as const) {
   });
 }
 
-/** LD_PRELOAD shim: the first FAIL_RECVMMSG calls of recvmmsg fail with ENOMEM (the datagram stays queued). */
-const FAILING_RECVMMSG = `#define _GNU_SOURCE
-#include <dlfcn.h>
-#include <errno.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-static long left = -1;
-int recvmmsg(int fd, struct mmsghdr* v, unsigned int n, int flags, struct timespec* t) {
-  static int (*real)(int, struct mmsghdr*, unsigned int, int, struct timespec*);
-  if (real == NULL) real = (int (*)(int, struct mmsghdr*, unsigned int, int, struct timespec*))dlsym(RTLD_NEXT, "recvmmsg");
-  if (left < 0) { const char* s = getenv("FAIL_RECVMMSG"); left = s ? atol(s) : 0; }
-  if (left > 0) { left--; errno = ENOMEM; return -1; }
-  return real(fd, v, n, flags, t);
-}`;
 
 const STALL_PROBE = `
 const { UdpMirrorSource } = require(${JSON.stringify(path.resolve(__dirname, '../../../src/source/udp-mirror-source.js'))});
