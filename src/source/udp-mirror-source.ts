@@ -93,6 +93,8 @@ export const UDP_RECEIVERS = ['auto', 'native', 'dgram'] as const;
 export type UdpReceiverChoice = (typeof UDP_RECEIVERS)[number];
 
 export const DEFAULT_RCVBUF_BYTES = 64 * 1024 * 1024;
+/** At most one 'UDP socket error' log line per this many milliseconds (every error is still counted). */
+const SOCKET_ERROR_LOG_MS = 10_000;
 
 interface Listener {
   kind: 'vxlan' | 'geneve';
@@ -120,6 +122,9 @@ export class UdpMirrorSource implements LiveSource {
   /** Datagrams dropped because the kernel flagged them MSG_TRUNC (native receiver only). */
   truncated = 0;
   private socketErrors = 0;
+  /** Time of the last 'UDP socket error' line (-1: none yet) and the errors counted but not logged since. */
+  private lastErrorLogMs = -1;
+  private errorsNotLogged = 0;
   /** Times a native receiver stalled (reads kept failing; see BatchedUdpReceiver). */
   private receiverStalls = 0;
   private receiverKind: 'native' | 'dgram' | undefined;
@@ -213,14 +218,30 @@ export class UdpMirrorSource implements LiveSource {
     l.bound = true;
     socket.on('error', (err: Error) => {
       // Receive errors on a bound UDP socket are transient (e.g. ENOMEM); count, log, keep going.
-      this.socketErrors++;
-      this.log.warn({ err: err.message, listener: kind }, 'UDP socket error');
+      this.socketError(kind, err);
     });
     socket.on('close', () => {
       l.bound = false;
     });
     this.listeners.push(l);
     this.applyRcvbuf(l);
+  }
+
+  /**
+   * Every receive error is counted (udp_socket_errors); the log gets the first one and then at most one line
+   * per SOCKET_ERROR_LOG_MS with the number left out since, not one line per failed read (a failing socket
+   * fails about a thousand times a second).
+   */
+  private socketError(kind: Listener['kind'], err: Error): void {
+    this.socketErrors++;
+    const now = performance.now();
+    if (this.lastErrorLogMs >= 0 && now - this.lastErrorLogMs < SOCKET_ERROR_LOG_MS) {
+      this.errorsNotLogged++;
+      return;
+    }
+    this.log.warn({ err: err.message, listener: kind, notLoggedSincePrevious: this.errorsNotLogged }, 'UDP socket error');
+    this.lastErrorLogMs = now;
+    this.errorsNotLogged = 0;
   }
 
   private bindNative(kind: Listener['kind'], addr: ListenAddress, linkType: number, addon: NonNullable<UdpBatchLoad['addon']>): void {
@@ -249,8 +270,7 @@ export class UdpMirrorSource implements LiveSource {
             return;
           }
           // Receive errors on a bound UDP socket are transient (e.g. ENOMEM); count, log, keep going.
-          this.socketErrors++;
-          this.log.warn({ err: err.message, listener: kind }, 'UDP socket error');
+          this.socketError(kind, err);
         },
       );
     } catch (err) {
