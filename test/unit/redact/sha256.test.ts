@@ -53,3 +53,32 @@ test('Keyed.digest is HMAC(key, kind ‖ 0x00 ‖ value), cached or not', () => 
   }
   assert.notEqual(k.digest('ipv4', '1.2.3.4').toString('hex'), k.digest('ipv6', '1.2.3.4').toString('hex'));
 });
+
+test('Keyed cache: across generations and ring wrap-around every digest is the HMAC, hot values and one-offs alike', () => {
+  const k = new Keyed(KEY);
+  const want = (kind: string, v: string): string => createHmac('sha256', KEY).update(`${kind}\u0000${v}`, 'utf8').digest('hex');
+  const hot = ['ann@corp.example', '10.1.2.3', 'bob@corp.example'];
+  // 200,000 one-off values (three times the 65,536-slot ring) interleaved with recurring ones, two kinds.
+  for (let i = 0; i < 200_000; i++) {
+    const kind = i % 2 === 0 ? 'email' : 'ipv4';
+    const v = `one-off-${i}`;
+    const got = k.digest(kind, v).toString('hex');
+    if (i % 997 === 0) assert.equal(got, want(kind, v), `one-off ${i}`);
+    // A value from 100,000 insertions ago: its ring slot has been reused since, so it must not be served
+    // from the cache (a cache that kept entries longer than the ring would return another value's digest).
+    if (i % 499 === 0 && i >= 100_000) {
+      const j = i - 100_000;
+      const kj = j % 2 === 0 ? 'email' : 'ipv4';
+      assert.equal(k.digest(kj, `one-off-${j}`).toString('hex'), want(kj, `one-off-${j}`), `aged ${j}`);
+    }
+    if (i % 101 === 0) {
+      const h = hot[(i / 101) % hot.length];
+      assert.equal(k.digest('email', h).toString('hex'), want('email', h), `hot ${h} at ${i}`);
+    }
+  }
+  // Values seen long ago (slots reused many times since) come out right, not from a stale slot.
+  for (const i of [0, 1, 2, 65_535, 65_536, 131_072]) {
+    const kind = i % 2 === 0 ? 'email' : 'ipv4';
+    assert.equal(k.digest(kind, `one-off-${i}`).toString('hex'), want(kind, `one-off-${i}`), `old ${i}`);
+  }
+});
