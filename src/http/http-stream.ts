@@ -7,7 +7,8 @@
  *   emitted when both halves are done, or at close with responseMissing / requestMissing set. Every
  *   request and every response appears in exactly one emitted exchange; 1xx interim responses (100
  *   Continue, 103 Early Hints) are skipped and counted.
- * - HEAD, 1xx, 204 and 304 responses have no body (decided from the queued request). 101 and CONNECT 2xx
+ * - HEAD, 1xx, 204 and 304 responses have no body (decided from the queued request; without one, a status
+ *   line right after a response head means that response had none: a HEAD answered). 101 and CONNECT 2xx
  *   switch protocols: HTTP parsing of the connection stops and later bytes are only counted.
  * - Gaps: inside a Content-Length body the rest of that body is skipped by count and parsing resumes
  *   exactly after it; inside a close-delimited body the body continues to the FIN; elsewhere the message
@@ -176,12 +177,26 @@ class HalfStream implements LlhttpHandler {
       this.bodyRemaining = 0;
       return status === 101 ? HEADERS_PROCEED : HEADERS_UPGRADE;
     }
-    if (method === 'HEAD' || status === 204 || status === 304) {
+    if (method === 'HEAD' || status === 204 || status === 304 || this.bodilessWithoutRequest(entry.req === null)) {
       this.bodyRemaining = 0;
       return HEADERS_SKIP_BODY;
     }
     this.setBodyFraming(msg);
     return HEADERS_PROCEED;
+  }
+
+  /**
+   * A response whose request was not seen may answer a HEAD: its Content-Length then announces a body that
+   * never comes, and taking the next response's head as that body would lose it. When the bytes right after
+   * the head are a status line (`HTTP/1.`), the response had no body (counted: http_response_bodiless_inferred).
+   * Not decidable when the head ends at the end of the input; then the framing of the headers is used.
+   */
+  private bodilessWithoutRequest(requestMissing: boolean): boolean {
+    if (!requestMissing) return false;
+    const next = this.parser.peekAfterHead(7);
+    if (next === null || next.toString('latin1') !== 'HTTP/1.') return false;
+    this.conn.counters.inc('http_response_bodiless_inferred');
+    return true;
   }
 
   private setBodyFraming(msg: MessageAssembly): void {

@@ -274,6 +274,8 @@ export class LlhttpParser {
   private lastSpan = SPAN_NONE;
   /** True when the last span piece ended exactly at the end of the previous input. */
   private lastSpanOpen = false;
+  /** Offset in the current input where the last span piece ended; -1 when it ended in an earlier input. */
+  private lastSpanEnd = -1;
   private inHead = false;
   private headerOverflow = false;
 
@@ -303,6 +305,7 @@ export class LlhttpParser {
     refreshMem().set(data, inputPtr);
     this.chunk = data;
     this.chunkLen = len;
+    this.lastSpanEnd = -1;
     current = this;
     let ret: number;
     try {
@@ -360,6 +363,29 @@ export class LlhttpParser {
     }
     h.statusCode = w.llhttp_get_status_code(this.ptr);
     return h.statusCode >= 100;
+  }
+
+  /**
+   * Only inside onHeadersComplete: the `n` bytes that follow the message head in the current input (a view,
+   * BORROWED until the callback returns), or null when that is not known here: the head's last line began in
+   * an earlier input, its end is not within 256 bytes of its last piece, or fewer than `n` bytes follow.
+   * The head's end is the blank line after the line of the last span piece (its last header value or name,
+   * or the status line).
+   */
+  peekAfterHead(n: number): Buffer | null {
+    const chunk = this.chunk;
+    const e = this.lastSpanEnd;
+    const len = this.chunkLen;
+    if (chunk === null || e < 0) return null;
+    for (let k = e; k < len && k < e + 256; k++) {
+      if (chunk[k] !== 0x0a) continue;
+      let start: number;
+      if (k + 2 < len && chunk[k + 1] === 0x0d && chunk[k + 2] === 0x0a) start = k + 3;
+      else if (k + 1 < len && chunk[k + 1] === 0x0a) start = k + 2;
+      else return null;
+      return start + n <= len ? chunk.subarray(start, start + n) : null;
+    }
+    return null;
   }
 
   /** Clear a pause requested by a callback (ERR_PAUSED). */
@@ -429,6 +455,7 @@ export class LlhttpParser {
     const cont = this.lastSpanOpen && this.lastSpan === kind && off === 0;
     this.lastSpan = kind;
     this.lastSpanOpen = off + len === this.chunkLen;
+    this.lastSpanEnd = off + len;
     const h = this.head;
     if (this.inHead) {
       h.headBytes += cont ? len : len + 2;

@@ -335,3 +335,29 @@ test('leniency: bare-LF line endings and messages after "Connection: close" stil
 test('invalid options fail at creation', () => {
   assert.throws(() => harness(meta(), { maxBodyBytes: -1 }), RangeError);
 });
+
+test('a response without its request followed at once by another status line had no body (HEAD answered, request lost)', () => {
+  const h = harness();
+  // The HEAD request was not captured; its response announces 10 bytes that never come.
+  h.send(1, Buffer.concat([res(200, 'OK', ['Content-Length: 10']), res(200, 'OK', ['Content-Length: 5'], 'hello')]));
+  assert.equal(h.out.length, 2, JSON.stringify(view(h.out)));
+  assert.equal(h.out[0].response?.body.length, 0);
+  assert.equal(h.out[1].response?.body.toString(), 'hello');
+  assert.equal(h.counters.get('http_response_bodiless_inferred'), 1);
+});
+
+test('without its request, a response whose body follows is kept whole (only a status line right after the head means no body)', () => {
+  const h = harness();
+  h.send(1, res(200, 'OK', ['Content-Length: 12'], 'HTTP/2 text!'));
+  h.send(1, res(200, 'OK', ['Content-Length: 2'], 'hi'));
+  assert.equal(h.out.length, 2);
+  assert.equal(h.out[0].response?.body.toString(), 'HTTP/2 text!');
+  assert.equal(h.out[1].response?.body.toString(), 'hi');
+  assert.equal(h.counters.get('http_response_bodiless_inferred'), 0);
+  // With its request seen, a body that happens to start like a status line stays a body.
+  const p = harness();
+  p.send(0, req('GET', '/doc'));
+  p.send(1, res(200, 'OK', ['Content-Length: 17'], 'HTTP/1.1 200 OK\r\n'));
+  assert.equal(p.out[0].response?.body.toString(), 'HTTP/1.1 200 OK\r\n');
+  assert.equal(p.counters.get('http_response_bodiless_inferred'), 0);
+});
