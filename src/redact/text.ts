@@ -227,7 +227,7 @@ function applyHits(ctx: Ctx, s: string, hits: TextHit[]): string {
     const text = s.slice(h.start, h.end);
     let r: string;
     if (h.repl !== undefined) r = h.repl; // counted where it was computed
-    else if ((h.rule === 'ipv4' || h.rule === 'ipv6') && ctx.isKeptIp(h.rule, text)) r = text;
+    else if ((h.rule === 'ipv4' || h.rule === 'ipv6') && h.merged !== true && ctx.isKeptIp(h.rule, text)) r = text;
     else {
       ctx.hit(h.rule);
       r = replaceHit(ctx, h, text);
@@ -275,12 +275,17 @@ function digitsOf(s: string): string {
 
 /**
  * Every IPv4/IPv6 address inside `v` replaced (lists such as X-Forwarded-For, Forwarded `for=`), except the
- * exchange's server address (ctx.keepIp). Undefined when nothing was replaced.
+ * exchange's server address (ctx.keepIp). `v` itself when its only addresses are kept; undefined when it
+ * holds no address at all (callers then replace it by other means).
  */
 export function replaceIps(ctx: Ctx, v: string): string | undefined {
   let found = false;
+  let kept = false;
   const out = v.replace(/[0-9A-Fa-f:.]{2,45}/g, (t) => {
-    if (ctx.keepIp !== '' && (ctx.isKeptIp('ipv4', t) || (t.includes(':') && ctx.isKeptIp('ipv6', t)))) return t;
+    if (ctx.keepIp !== '' && (ctx.isKeptIp('ipv4', t) || (t.includes(':') && ctx.isKeptIp('ipv6', t)))) {
+      kept = true;
+      return t;
+    }
     if (isIpv4(t)) {
       found = true;
       return surrogateIpv4(ctx.keyed, t);
@@ -298,12 +303,16 @@ export function replaceIps(ctx: Ctx, v: string): string | undefined {
     // IPv4 with a port, e.g. 192.0.2.1:8080
     const p = /^(\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5})$/.exec(t);
     if (p !== null && isIpv4(p[1])) {
+      if (ctx.isKeptIp('ipv4', p[1])) {
+        kept = true;
+        return t;
+      }
       found = true;
       return surrogateIpv4(ctx.keyed, p[1]) + p[2];
     }
     return t;
   });
-  return found ? out : undefined;
+  return found ? out : kept ? v : undefined;
 }
 
 /**

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { parseRedactRules } from '../../../src/redact';
 import { dump, exchange, hdrs, redactor } from './helpers';
 
 function make(serverIp: string, host: string, body: string) {
@@ -56,4 +57,28 @@ test('cached results are per server: the same Host, cookie and body toward anoth
   r.redact(third);
   assert.equal(third.request!.headers[0].value, '10.1.2.3');
   assert.deepEqual(third.redactions, first.redactions);
+});
+
+test('only plain address text is kept: a merged span the URL parser would read as the address is still redacted', () => {
+  // A user pattern overlapping the IPv6 hit merges both into one span; `addr]/…` parses as a URL host, but
+  // it is not an address: the e-mail inside it must not survive.
+  const cfg = parseRedactRules('patterns:\n  - name: odd\n    pattern: "[0-9]{4}\\\\]/[^ ]+"\n');
+  const r = redactor(cfg);
+  const ex = make('fe80::1', 'api.example', '');
+  ex.response!.headers = hdrs(['Content-Type', 'text/plain']);
+  ex.response!.body = Buffer.from('see fe80:0000:0000:0000:0000:0000:0000:0001]/ann@corp.example now');
+  r.redact(ex);
+  assert.ok(!ex.response!.body.toString().includes('ann@corp.example'), ex.response!.body.toString());
+});
+
+test('the server address under an ip key rule or in X-Forwarded-For stays itself, not another real-looking address', () => {
+  const r = redactor();
+  const ex = make('10.1.2.3', 'api.example', JSON.stringify({ ip: '10.1.2.3', client_ip: '198.51.100.23' }));
+  ex.request!.headers.push({ name: 'X-Forwarded-For', value: '10.1.2.3:8080' });
+  r.redact(ex);
+  const b = JSON.parse(ex.response!.body.toString());
+  assert.equal(b.ip, '10.1.2.3');
+  assert.match(b.client_ip, /^198\.1[89]\./);
+  assert.equal(ex.request!.headers.find((h) => h.value.startsWith('10.1.2.3'))?.value, '10.1.2.3:8080');
+  assert.ok(!dump(ex).includes('198.51.100.23'));
 });
