@@ -13,13 +13,11 @@ import { ResultCache } from './memo';
 import { compilePatterns, CompiledPattern } from './patterns';
 import { prescan } from './prescan';
 import {
-  canonicalIpv6, maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
+  maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
   surrogatePhone, surrogateSecret, surrogateShape, surrogateSsn,
 } from './surrogates';
 
 const PLAIN_KEY = /^[A-Za-z_$-]*$/;
-/** The characters of IPv6 address text (hex digits, colons, dots of an embedded IPv4), nothing else. */
-const PLAIN_IPV6 = /^[0-9A-Fa-f:.]{2,45}$/;
 
 export interface KeyInfo {
   rule: KeyRule | undefined;
@@ -89,18 +87,6 @@ export class Ctx {
     this.enabled = en;
     this.stagingKey = cfg.jwt.stagingKey.length > 0 ? Buffer.from(cfg.jwt.stagingKey, 'utf8') : undefined;
     if (cfg.fixedToken.length > 256) throw new RedactConfigError('redaction rules: fixedToken longer than 256');
-  }
-
-  /**
-   * True when `text`, found by the `rule` detector, is exactly the exchange's server address (see keepIp).
-   * Only plain address text qualifies: the URL parser behind canonicalIpv6 would also accept `addr]/…` or
-   * `…@[addr`, which must never make a longer span look like the kept address.
-   */
-  isKeptIp(rule: string, text: string): boolean {
-    const keep = this.keepIp;
-    if (keep === '') return false;
-    if (rule === 'ipv4') return text === keep;
-    return rule === 'ipv6' && keep.includes(':') && PLAIN_IPV6.test(text) && canonicalIpv6(text) === keep;
   }
 
   hit(rule: string, n = 1): void {

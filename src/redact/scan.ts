@@ -9,6 +9,7 @@ import type { BuiltinDetector } from './config';
 import {
   F_AT, F_AUTH, F_AWS, F_IBAN, F_IPV4, F_IPV6, F_JWT, F_NUM, prescan,
 } from './prescan';
+import { canonicalIpv6 } from './surrogates';
 import { isCard, isIban, isIpv4, isSsn, IBAN_LENGTHS } from './validators';
 
 export interface Hit {
@@ -24,6 +25,18 @@ export interface ScanOptions {
   /** false under allow-listed keys: the numeric detectors (card, phone, ssn, ipv4) are skipped. */
   numeric: boolean;
   enabled: Readonly<Record<BuiltinDetector, boolean>>;
+  /** The exchange's server address (dotted quad or RFC 5952), not reported; '' or absent: none. */
+  keepIp?: string;
+}
+
+/**
+ * True when address text found by the `rule` detector is `keepIp` (the exchange's server address, the
+ * replay target): the detectors skip it like loopback. `text` is an address match, never a wider span.
+ */
+export function isKeptIp(keepIp: string | undefined, rule: 'ipv4' | 'ipv6', text: string): boolean {
+  if (keepIp === undefined || keepIp === '') return false;
+  if (rule === 'ipv4') return text === keepIp;
+  return keepIp.includes(':') && canonicalIpv6(text) === keepIp;
 }
 
 // --- e-mail ------------------------------------------------------------------------------------------------
@@ -176,11 +189,11 @@ function ipv4Skipped(ip: string): boolean {
   return ip.startsWith('198.18.') || ip.startsWith('198.19.'); // surrogate range
 }
 
-function scanIpv4(s: string, out: Hit[]): void {
+function scanIpv4(s: string, out: Hit[], keepIp: string | undefined): void {
   IPV4_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = IPV4_RE.exec(s)) !== null) {
-    if (isIpv4(m[0]) && !ipv4Skipped(m[0])) out.push({ start: m.index, end: m.index + m[0].length, rule: 'ipv4' });
+    if (isIpv4(m[0]) && !ipv4Skipped(m[0]) && !isKeptIp(keepIp, 'ipv4', m[0])) out.push({ start: m.index, end: m.index + m[0].length, rule: 'ipv4' });
   }
 }
 
@@ -207,14 +220,14 @@ export function isIpv6(c: string): boolean {
   return nonEmpty > 0;
 }
 
-function scanIpv6(s: string, out: Hit[]): void {
+function scanIpv6(s: string, out: Hit[], keepIp: string | undefined): void {
   IPV6_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = IPV6_RE.exec(s)) !== null) {
     const c = m[0];
     if (!isIpv6(c)) continue;
     const low = c.toLowerCase();
-    if (low === '::1' || low.startsWith('2001:db8:')) continue;
+    if (low === '::1' || low.startsWith('2001:db8:') || isKeptIp(keepIp, 'ipv6', c)) continue;
     out.push({ start: m.index, end: m.index + c.length, rule: 'ipv6' });
   }
 }
@@ -327,10 +340,10 @@ export function scanBuiltins(s: string, o: ScanOptions, out: Hit[], flags = pres
   if (en.email && (flags & F_AT) !== 0 && s.includes('@')) scanEmail(s, out);
   if ((flags & (F_NUM | F_IPV4 | F_IBAN)) !== 0 && DIGIT.test(s)) {
     if ((en.card || en.phone || en.ssn) && (flags & F_NUM) !== 0) scanDigits(s, out, o);
-    if (en.ipv4 && o.numeric && (flags & F_IPV4) !== 0 && s.includes('.')) scanIpv4(s, out);
+    if (en.ipv4 && o.numeric && (flags & F_IPV4) !== 0 && s.includes('.')) scanIpv4(s, out, o.keepIp);
     if (en.iban && (flags & F_IBAN) !== 0) scanIban(s, out);
   }
-  if (en.ipv6 && (flags & F_IPV6) !== 0 && s.includes(':')) scanIpv6(s, out);
+  if (en.ipv6 && (flags & F_IPV6) !== 0 && s.includes(':')) scanIpv6(s, out, o.keepIp);
   if (s.length >= 20) {
     if (en.jwt && (flags & F_JWT) !== 0 && s.includes('eyJ')) scanJwt(s, out);
     if (en.aws_access_key && (flags & F_AWS) !== 0 && /A[KSRIGNBC][A-Z]A/.test(s)) scanRe(AWS_RE, 'aws_access_key', s, out);

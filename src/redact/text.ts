@@ -12,7 +12,7 @@ import { isJwt, redactBasicB64, redactCredentials, redactJwt } from './jwt';
 import {
   F_AT, F_AUTH, F_AWS, F_IBAN, F_IPV4, F_IPV6, F_JSON, F_JWT, F_KV, F_NUM, F_PCT, F_QMARK, F_WIDE, prescan,
 } from './prescan';
-import { Hit, isIpv6, resolveHits, scanBuiltins } from './scan';
+import { Hit, isIpv6, isKeptIp, resolveHits, scanBuiltins } from './scan';
 import {
   surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6, surrogatePhone, surrogateSsn,
 } from './surrogates';
@@ -165,7 +165,7 @@ function plainScan(ctx: Ctx, s: string, numeric: boolean, flags: number): string
   if (s.length < 20 && ctx.patterns.length === 0 && WORDY.test(s)) return s;
   const hits: TextHit[] = [];
   if ((flags & F_PCT) !== 0 && s.includes('%') && PCT.test(s)) percentRuns(ctx, s, numeric, hits);
-  scanBuiltins(s, { numeric, enabled: ctx.enabled }, hits, flags);
+  scanBuiltins(s, { numeric, enabled: ctx.enabled, keepIp: ctx.keepIp }, hits, flags);
   for (const p of ctx.patterns) {
     const re = p.re;
     re.lastIndex = 0;
@@ -227,7 +227,6 @@ function applyHits(ctx: Ctx, s: string, hits: TextHit[]): string {
     const text = s.slice(h.start, h.end);
     let r: string;
     if (h.repl !== undefined) r = h.repl; // counted where it was computed
-    else if ((h.rule === 'ipv4' || h.rule === 'ipv6') && h.merged !== true && ctx.isKeptIp(h.rule, text)) r = text;
     else {
       ctx.hit(h.rule);
       r = replaceHit(ctx, h, text);
@@ -282,7 +281,7 @@ export function replaceIps(ctx: Ctx, v: string): string | undefined {
   let found = false;
   let kept = false;
   const out = v.replace(/[0-9A-Fa-f:.]{2,45}/g, (t) => {
-    if (ctx.keepIp !== '' && (ctx.isKeptIp('ipv4', t) || (t.includes(':') && ctx.isKeptIp('ipv6', t)))) {
+    if (isKeptIp(ctx.keepIp, 'ipv4', t) || (t.includes(':') && isKeptIp(ctx.keepIp, 'ipv6', t))) {
       kept = true;
       return t;
     }
@@ -303,7 +302,7 @@ export function replaceIps(ctx: Ctx, v: string): string | undefined {
     // IPv4 with a port, e.g. 192.0.2.1:8080
     const p = /^(\d{1,3}(?:\.\d{1,3}){3})(:\d{1,5})$/.exec(t);
     if (p !== null && isIpv4(p[1])) {
-      if (ctx.isKeptIp('ipv4', p[1])) {
+      if (isKeptIp(ctx.keepIp, 'ipv4', p[1])) {
         kept = true;
         return t;
       }
@@ -352,7 +351,7 @@ function typedWhole(ctx: Ctx, v: string): string | undefined {
   const t = v.trim();
   if (t.length < 6) return undefined;
   const hits: Hit[] = [];
-  scanBuiltins(t, { numeric: true, enabled: ctx.enabled }, hits);
+  scanBuiltins(t, { numeric: true, enabled: ctx.enabled, keepIp: ctx.keepIp }, hits);
   for (const h of hits) {
     if (h.start === 0 && h.end === t.length && h.innerStart === undefined && h.rule !== 'jwt') {
       const lead = v.length - v.trimStart().length;
