@@ -26,6 +26,13 @@ export interface KeyInfo {
   scan: boolean;
 }
 
+/** What record() saw: the result, the rule hits (rule, count, rule, count, …) and the counters, in order. */
+export interface Recorded<T> {
+  out: T;
+  hits: Array<string | number>;
+  counted: string[];
+}
+
 export interface PathRule {
   segs: PathSeg[];
   rule: KeyRule;
@@ -58,8 +65,8 @@ export class Ctx {
    * personal data. Results cached across exchanges (memo.ts, body-cache.ts) are keyed by it.
    */
   keepIp = '';
-  /** While set, every count() is also appended here (the body cache replays them on a hit). */
-  countLog: string[] | undefined;
+  /** While set (inside record()), every count() is also appended here. */
+  private countLog: string[] | undefined;
 
   constructor(readonly cfg: RedactConfig, key: Buffer, readonly counters?: Counters) {
     if (!Buffer.isBuffer(key) || key.length < 32) throw new RedactConfigError('redaction key must be at least 32 bytes');
@@ -87,6 +94,38 @@ export class Ctx {
     this.enabled = en;
     this.stagingKey = cfg.jwt.stagingKey.length > 0 ? Buffer.from(cfg.jwt.stagingKey, 'utf8') : undefined;
     if (cfg.fixedToken.length > 256) throw new RedactConfigError('redaction rules: fixedToken longer than 256');
+  }
+
+  /**
+   * Runs `fn` and records the rule hits and counters it makes, which still reach the current counts and
+   * counters (and an enclosing recording). For caches of results: replay() on a cache hit then makes the
+   * same hits and counts as running `fn` again (memo.ts, the body cache).
+   */
+  record<T>(fn: () => T): Recorded<T> {
+    const outer = this.counts;
+    const outerLog = this.countLog;
+    const mine = new Map<string, number>();
+    const counted: string[] = [];
+    this.counts = mine;
+    this.countLog = counted;
+    let out: T;
+    try {
+      out = fn();
+    } finally {
+      this.counts = outer;
+      this.countLog = outerLog;
+      for (const [rule, n] of mine) outer.set(rule, (outer.get(rule) ?? 0) + n);
+      if (outerLog !== undefined) for (const c of counted) outerLog.push(c);
+    }
+    const hits: Array<string | number> = [];
+    for (const [rule, n] of mine) hits.push(rule, n);
+    return { out, hits, counted };
+  }
+
+  /** The hits and counters of a recorded run, again. */
+  replay(hits: ReadonlyArray<string | number>, counted: readonly string[]): void {
+    for (let i = 0; i < hits.length; i += 2) this.hit(hits[i] as string, hits[i + 1] as number);
+    for (const c of counted) this.count(c);
   }
 
   hit(rule: string, n = 1): void {

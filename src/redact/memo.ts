@@ -3,8 +3,8 @@
  * tokens repeat across a session's requests (the same Cookie, Authorization: Bearer <JWT>, User-Agent), and
  * opening them again (cookie splitting, base64url + JSON walk + re-signing) costs far more than a lookup.
  * A cached result is only valid for a top-level call (ctx.depth 0: no depth-limited opening), which is the
- * only case in which the caller uses it. The hit counts are replayed on every cache hit, so
- * `ex.redactions` is the same as without the cache.
+ * only case in which the caller uses it. The hits and counters are recorded (ctx.record) and replayed on
+ * every cache hit, so `ex.redactions` and the counters are the same as without the cache.
  * Bounded: at most MAX_ENTRIES results (all namespaces together; cleared when full), inputs longer than
  * MAX_INPUT code units are not cached. Keys are flat copies, never slices of a larger string.
  */
@@ -17,6 +17,8 @@ interface Entry {
   out: string;
   /** rule, count, rule, count, … */
   hits: Array<string | number>;
+  /** counter names, in order */
+  counted: string[];
 }
 
 export class ResultCache {
@@ -30,20 +32,10 @@ export class ResultCache {
     let space = this.spaces.get(ns);
     const e = space?.get(input);
     if (e !== undefined) {
-      const h = e.hits;
-      for (let i = 0; i < h.length; i += 2) ctx.hit(h[i] as string, h[i + 1] as number);
+      ctx.replay(e.hits, e.counted);
       return e.out;
     }
-    const outer = ctx.counts;
-    const mine = new Map<string, number>();
-    ctx.counts = mine;
-    let out: string;
-    try {
-      out = fn(input);
-    } finally {
-      ctx.counts = outer;
-      for (const [rule, n] of mine) outer.set(rule, (outer.get(rule) ?? 0) + n);
-    }
+    const { out, hits, counted } = ctx.record(() => fn(input));
     if (this.size >= MAX_ENTRIES) {
       this.spaces.clear();
       this.size = 0;
@@ -53,9 +45,7 @@ export class ResultCache {
       space = new Map();
       this.spaces.set(ns, space);
     }
-    const hits: Array<string | number> = [];
-    for (const [rule, n] of mine) hits.push(rule, n);
-    space.set(input.length >= 13 ? (' ' + input).slice(1) : input, { out, hits });
+    space.set(input.length >= 13 ? (' ' + input).slice(1) : input, { out, hits, counted });
     this.size++;
     return out;
   }

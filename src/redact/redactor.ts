@@ -44,26 +44,10 @@ class RedactorImpl implements Redactor {
     if (key === undefined) return redactTyped(ctx, mt, body);
     const e = cache.get(key);
     if (e !== undefined) {
-      const h = e.hits;
-      for (let i = 0; i < h.length; i += 2) ctx.hit(h[i] as string, h[i + 1] as number);
-      for (const c of e.counted) ctx.count(c);
+      ctx.replay(e.hits, e.counted);
       return e.out ?? body;
     }
-    const outer = ctx.counts;
-    const mine = new Map<string, number>();
-    const counted: string[] = [];
-    ctx.counts = mine;
-    ctx.countLog = counted;
-    let out: Buffer;
-    try {
-      out = redactTyped(ctx, mt, body);
-    } finally {
-      ctx.counts = outer;
-      ctx.countLog = undefined;
-      for (const [rule, n] of mine) outer.set(rule, (outer.get(rule) ?? 0) + n);
-    }
-    const hits: Array<string | number> = [];
-    for (const [rule, n] of mine) hits.push(rule, n);
+    const { out, hits, counted } = ctx.record(() => redactTyped(ctx, mt, body));
     cache.set(key, out === body ? undefined : out, hits, counted);
     return out;
   }
