@@ -136,14 +136,14 @@ export interface BatchedUdpReceiverOptions {
   port: number;
   /** Requested SO_RCVBUF in bytes (0 = leave the kernel default). */
   rcvbufBytes: number;
-  /** Try SO_RCVBUFFORCE first (needs CAP_NET_ADMIN; exceeds net.core.rmem_max). Default true. */
-  forceRcvbuf?: boolean;
+  /** Try SO_RCVBUFFORCE first (needs CAP_NET_ADMIN; exceeds net.core.rmem_max). Default (undefined) true. */
+  forceRcvbuf?: boolean | undefined;
   /** Datagrams per recvmmsg batch, 1-1024 (default 64). */
-  slots?: number;
+  slots?: number | undefined;
   /** Bytes per slot, 64-65536 (default 65536: every UDP datagram fits whole). */
-  slotSize?: number;
+  slotSize?: number | undefined;
   /** recvmmsg batches per event-loop wakeup before yielding to timers and other I/O, 1-256 (default 16). */
-  maxBatchesPerWakeup?: number;
+  maxBatchesPerWakeup?: number | undefined;
 }
 
 /** What the kernel granted for SO_RCVBUF. */

@@ -63,7 +63,9 @@ import type { LiveSource } from '../live/live-source';
 import type { Counters } from '../observe/counters';
 import { UdpKernelStatsReader } from '../live/udp-stats';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
-import { BatchedUdpReceiver, loadUdpBatch, type UdpBatchLoad } from './batched-udp-receiver';
+import {
+  BatchedUdpReceiver, DEFAULT_MAX_BATCHES, DEFAULT_SLOT_SIZE, DEFAULT_SLOTS, loadUdpBatch, type UdpBatchLoad,
+} from './batched-udp-receiver';
 
 export interface ListenAddress {
   host: string;
@@ -162,9 +164,9 @@ export class UdpMirrorSource implements LiveSource {
       this.log.info(
         {
           receiver: 'native',
-          slots: this.opts.nativeSlots ?? 64,
-          slotBytes: this.opts.nativeSlotSize ?? 65536,
-          maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup ?? 16,
+          slots: this.opts.nativeSlots ?? DEFAULT_SLOTS,
+          slotBytes: this.opts.nativeSlotSize ?? DEFAULT_SLOT_SIZE,
+          maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup ?? DEFAULT_MAX_BATCHES,
         },
         'UDP receiver: native batched recvmmsg (udp-batch)',
       );
@@ -253,10 +255,10 @@ export class UdpMirrorSource implements LiveSource {
           host: addr.host,
           port: addr.port,
           rcvbufBytes: this.opts.rcvbufBytes,
-          forceRcvbuf: this.opts.forceRcvbuf ?? true,
-          ...(this.opts.nativeSlots !== undefined ? { slots: this.opts.nativeSlots } : {}),
-          ...(this.opts.nativeSlotSize !== undefined ? { slotSize: this.opts.nativeSlotSize } : {}),
-          ...(this.opts.nativeMaxBatchesPerWakeup !== undefined ? { maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup } : {}),
+          forceRcvbuf: this.opts.forceRcvbuf,
+          slots: this.opts.nativeSlots,
+          slotSize: this.opts.nativeSlotSize,
+          maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup,
         },
         (n, rx) => this.onBatch(l, n, rx),
         (err) => {
