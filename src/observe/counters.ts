@@ -18,6 +18,14 @@ export class Counters {
     this.values.set(name, n);
   }
 
+  /** Every counter as (name, value, name, value, …), then all cleared: increments to hand on elsewhere. */
+  drain(): Array<string | number> {
+    const out: Array<string | number> = [];
+    for (const [k, v] of this.values) out.push(k, v);
+    this.values.clear();
+    return out;
+  }
+
   /** A sorted plain-object copy, for the summary and /metrics. */
   snapshot(): Record<string, number> {
     const out: Record<string, number> = {};
