@@ -49,8 +49,9 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`shadowtap: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof Error && (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      process.stderr.write(`shadowtap: ${err.message}\n`);
+    // node:util parseArgs: unknown option, missing or dash-led option value, unexpected positional.
+    if (err instanceof Error && /^ERR_PARSE_ARGS_/.test(String((err as { code?: string }).code))) {
+      process.stderr.write(`shadowtap: ${err.message.split('\n').join(' ')}\n`);
       return EXIT_USAGE;
     }
     throw err;

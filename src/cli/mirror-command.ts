@@ -5,7 +5,7 @@ import { EXIT_OK } from '../errors';
 import { openOutput } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
-import { redactorFromFlags } from './redaction-options';
+import { redactingSink, redactionFromFlags } from './redaction-options';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
 import { UdpMirrorSource } from '../source/udp-mirror-source';
@@ -38,6 +38,7 @@ Output (as in read):
       --redact-rules FILE      redaction rules (YAML) on top of the built-in defaults
       --redact-key-file FILE   HMAC key for redaction surrogates
       --no-redact              write captured values unredacted (warns)
+      --redact-workers N|auto  redaction threads besides the capture thread (0 = none; auto = cores - 1, 1-8)
 
 Operations:
       --health-port N          TCP port for NLB/GWLB health checks: accepts while ready, resets
@@ -79,6 +80,7 @@ export async function runMirror(argv: string[]): Promise<number> {
       'redact-rules': { type: 'string' },
       'redact-key-file': { type: 'string' },
       'no-redact': { type: 'boolean' },
+      'redact-workers': { type: 'string' },
       'health-port': { type: 'string' },
       'health-host': { type: 'string' },
       'http-port': { type: 'string' },
@@ -120,12 +122,14 @@ export async function runMirrorWith(
   const base = createLogger(cfg.logLevel);
   const log = base.child({ component: 'mirror' });
   const counters = new Counters();
-  const redactor = redactorFromFlags({ noRedact: !cfg.redact, rulesFile: cfg.redactRules, keyFile: cfg.redactKeyFile }, warn, counters);
+  const redaction = redactionFromFlags({ noRedact: !cfg.redact, rulesFile: cfg.redactRules, keyFile: cfg.redactKeyFile }, warn, counters);
   const source = new UdpMirrorSource(
     { listen: cfg.listen, geneveListen: cfg.geneveListen, rcvbufBytes: cfg.rcvbufBytes, receiver: cfg.udpReceiver, forceRcvbuf: cfg.rcvbufForce },
     base.child({ component: 'udp' }),
   );
-  const sink = attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror');
+  const sink = redactingSink(
+    attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror'),
+    redaction, cfg.redactWorkers, counters, (m) => log.warn(m));
   const pipeline = new Pipeline(
     {
       source: source.name,
@@ -137,7 +141,7 @@ export async function runMirrorWith(
       ...(cfg.maxFlows !== undefined ? { flows: { maxFlows: cfg.maxFlows } } : {}),
     },
     (ex: Exchange) => {
-      sink.write(redactor ? redactor.redact(ex) : ex);
+      sink.write(ex);
     },
   );
   log.info(

@@ -7,7 +7,7 @@ import { readCaptureInput } from '../source/file-source';
 import { CaptureError, type CaptureEnd } from '../source/capture-reader';
 import { ShadowtapError, EXIT_BAD_INPUT, EXIT_OK, EXIT_TRUNCATED_INPUT, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
-import { redactorFromFlags } from './redaction-options';
+import { parseRedactWorkers, redactingSink, redactionFromFlags } from './redaction-options';
 import { formatSummary, summaryObject } from '../observe/summary';
 import { ProgressBar } from '../observe/progress-bar';
 import type { Exchange } from '../exchange/record';
@@ -30,6 +30,7 @@ Options:
       --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
       --redact-key-file FILE HMAC key for redaction surrogates (default: $SHADOWTAP_REDACT_KEY or a per-node key)
       --no-redact            write captured values unredacted (warns)
+      --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1, 1-8)
       --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
@@ -61,6 +62,7 @@ export async function runRead(argv: string[]): Promise<number> {
       'redact-rules': { type: 'string' },
       'redact-key-file': { type: 'string' },
       'no-redact': { type: 'boolean' },
+      'redact-workers': { type: 'string' },
       'vxlan-port': { type: 'string', multiple: true },
       'geneve-port': { type: 'string', multiple: true },
       dedup: { type: 'boolean' },
@@ -96,11 +98,12 @@ export async function runRead(argv: string[]): Promise<number> {
   }
 
   const counters = new Counters();
-  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
+  const redactWorkers = parseRedactWorkers(values['redact-workers']);
+  const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
   // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
   const local = (values as Record<string, unknown>).sink !== undefined && values.output === undefined ? null : openOutput(format, output);
-  const sink = attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output);
+  const sink = redactingSink(attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output), redaction, redactWorkers, counters, warn);
   const sourceName = input === '-' ? 'file:-' : `file:${path.basename(input)}`;
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
@@ -111,7 +114,7 @@ export async function runRead(argv: string[]): Promise<number> {
       decoder: { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) },
     },
     (ex: Exchange) => {
-      sink.write(redactor ? redactor.redact(ex) : ex);
+      sink.write(ex);
     },
   );
   // --dedup: drop the second copy of a packet seen on two interfaces (tcpdump -i any); counted as duplicate_suppressed.

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import type { Counters } from '../observe/counters';
-import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type Redactor } from '../redact/index';
+import type { ExchangeSink } from '../sink/exchange-sink';
+import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type RedactConfig, type Redactor } from '../redact/index';
+import { defaultRedactWorkers, WorkerRedactSink } from '../redact/workers/worker-redact-sink';
 
 export interface RedactionFlags {
   noRedact: boolean;
@@ -9,11 +11,38 @@ export interface RedactionFlags {
   keyFile?: string | undefined;
 }
 
+/** A compiled redactor with what it was compiled from (worker threads compile their own from the same). */
+export interface Redaction {
+  redactor: Redactor;
+  config: RedactConfig;
+  key: Buffer;
+}
+
+/** `--redact-workers N|auto`: 0..64, auto = defaultRedactWorkers(). */
+export function parseRedactWorkers(v: string | undefined, flag = '--redact-workers'): number {
+  if (v === undefined || v === 'auto') return defaultRedactWorkers();
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 64) throw new ShadowtapError('CAP_ERR_USAGE', `${flag} must be auto or a whole number 0-64 (got "${v}")`, EXIT_USAGE);
+  return n;
+}
+
+/**
+ * The sink that every exchange passes on its way to `inner`: redaction on `workers` worker threads (in write
+ * order, see WorkerRedactSink), on the calling thread when workers is 0, none for --no-redact (null).
+ */
+export function redactingSink(inner: ExchangeSink, redaction: Redaction | null, workers: number, counters: Counters,
+  warn: (msg: string) => void): ExchangeSink {
+  if (redaction === null) return inner;
+  const { redactor, config, key } = redaction;
+  if (workers <= 0) return { write: (ex) => inner.write(redactor.redact(ex)), close: () => inner.close() };
+  return new WorkerRedactSink(inner, { workers, config, key, counters, inline: redactor, warn });
+}
+
 /**
  * Builds the redactor once at start. Bad rules or an unreadable rules file fail here, never later.
  * Returns null only for an explicit --no-redact, after a loud warning.
  */
-export function redactorFromFlags(flags: RedactionFlags, warn: (msg: string) => void, counters?: Counters): Redactor | null {
+export function redactionFromFlags(flags: RedactionFlags, warn: (msg: string) => void, counters?: Counters): Redaction | null {
   if (flags.noRedact) {
     warn('WARNING: --no-redact: captured personal data (cookies, tokens, emails, card numbers, ...) will be written unredacted');
     return null;
@@ -34,7 +63,8 @@ export function redactorFromFlags(flags: RedactionFlags, warn: (msg: string) => 
     }
   }
   try {
-    return compileRedactor(config, loadOrCreateKey(flags.keyFile), counters);
+    const key = loadOrCreateKey(flags.keyFile);
+    return { redactor: compileRedactor(config, key, counters), config, key };
   } catch (err) {
     if (err instanceof RedactConfigError) throw new ShadowtapError('CAP_ERR_REDACT_RULES', err.message, EXIT_USAGE);
     if (err instanceof ShadowtapError) throw err;

@@ -5,7 +5,7 @@ import { ShadowtapError, EXIT_OK, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
-import { redactorFromFlags } from './redaction-options';
+import { parseRedactWorkers, redactingSink, redactionFromFlags } from './redaction-options';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
 import { LiveCaptureSource, loadCap, DEFAULT_LIVE_CAPTURE } from '../source/live-capture-source';
@@ -43,6 +43,7 @@ Output (as in read):
       --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
       --redact-key-file FILE HMAC key for redaction surrogates
       --no-redact            write captured values unredacted (warns)
+      --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1, 1-8)
       --vxlan-port N / --geneve-port N   UDP ports carrying tunnels (repeatable)
 
 Operations:
@@ -109,6 +110,7 @@ export async function runSniff(argv: string[]): Promise<number> {
       'redact-rules': { type: 'string' },
       'redact-key-file': { type: 'string' },
       'no-redact': { type: 'boolean' },
+      'redact-workers': { type: 'string' },
       'vxlan-port': { type: 'string', multiple: true },
       'geneve-port': { type: 'string', multiple: true },
       'http-port': { type: 'string' },
@@ -136,6 +138,7 @@ export async function runSniff(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? 0 : numberFlag(values.duration, '--duration', 0.001, 1e7, 0);
   const httpPort = intFlag(values['http-port'], '--http-port', 0, 65535, SNIFF_DEFAULT_HTTP_PORT);
   const statsSeconds = numberFlag(values['stats-interval'], '--stats-interval', 0, 86400, 60);
+  const redactWorkers = parseRedactWorkers(values['redact-workers']);
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
   const warn = (msg: string): void => {
@@ -146,12 +149,14 @@ export async function runSniff(argv: string[]): Promise<number> {
   const cap = loadCap();
   const log = createLogger(values['log-level']).child({ component: 'sniff' });
   const counters = new Counters();
-  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
+  const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const capture = new LiveCaptureSource(
     { interfaces, exclude: values.exclude ?? [], filter: values.filter ?? '', snaplen, bufferSize, rescanMs },
     { cap, log },
   );
-  const sink = attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-'), counters, (m) => log.warn(m), 'sniff');
+  const sink = redactingSink(
+    attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-'), counters, (m) => log.warn(m), 'sniff'),
+    redaction, redactWorkers, counters, (m) => log.warn(m));
   const pipeline = new Pipeline(
     {
       source: capture.name,
@@ -159,7 +164,7 @@ export async function runSniff(argv: string[]): Promise<number> {
       decoder: { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) },
     },
     (ex: Exchange) => {
-      sink.write(redactor ? redactor.redact(ex) : ex);
+      sink.write(ex);
     },
   );
   const source: LiveSource = values['no-dedup'] ? capture : dedupSource(capture, pipeline, { windowMicros: dedupWindowMs * 1000, capacity: dedupCapacity });

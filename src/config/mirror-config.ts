@@ -23,6 +23,7 @@
  *   redact          --no-redact       SHADOWTAP_REDACT            true
  *   redact-rules    --redact-rules    SHADOWTAP_REDACT_RULES      (built-in rules only)
  *   redact-key-file --redact-key-file SHADOWTAP_REDACT_KEY_FILE   ($SHADOWTAP_REDACT_KEY or a per-node key)
+ *   redact-workers  --redact-workers  SHADOWTAP_REDACT_WORKERS    auto           redaction threads (0 = on the capture thread; auto = cores - 1, 1-8)
  *   max-flows       --max-flows       SHADOWTAP_MAX_FLOWS         (flow table default)
  *
  * Unknown YAML keys are errors (a typo must not silently fall back to a default). Unknown
@@ -46,6 +47,7 @@ import {
   type HostPort,
 } from './values';
 import { OUTPUT_FORMATS, type OutputFormat } from '../cli/output-options';
+import { defaultRedactWorkers } from '../redact/workers/worker-redact-sink';
 import { UDP_RECEIVERS, type UdpReceiverChoice } from '../source/udp-mirror-source';
 
 export interface MirrorConfig {
@@ -70,6 +72,8 @@ export interface MirrorConfig {
   redact: boolean;
   redactRules?: string;
   redactKeyFile?: string;
+  /** Redaction worker threads; 0 = redact on the capture thread. */
+  redactWorkers: number;
   maxFlows?: number;
   /** Where each key's value came from (default, file, env, flag) — for the startup log line. */
   origins: Readonly<Record<string, string>>;
@@ -102,6 +106,7 @@ const FIELDS: readonly Field[] = [
   { key: 'redact', apply: (c, v, w) => (c.redact = parseBoolean(v, w)) },
   { key: 'redact-rules', apply: (c, v, w) => (c.redactRules = parseString(v, w)) },
   { key: 'redact-key-file', apply: (c, v, w) => (c.redactKeyFile = parseString(v, w)) },
+  { key: 'redact-workers', apply: (c, v, w) => (c.redactWorkers = v === 'auto' ? defaultRedactWorkers() : parseInteger(v, w, 0, 64)) },
   { key: 'max-flows', apply: (c, v, w) => (c.maxFlows = parseInteger(v, w, 16, 10_000_000)) },
 ];
 
@@ -122,6 +127,7 @@ export const MIRROR_DEFAULTS = Object.freeze({
   'stats-interval': 60,
   'log-level': 'info',
   redact: true,
+  'redact-workers': 'auto',
 });
 
 export function envName(key: string): string {

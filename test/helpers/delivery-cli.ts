@@ -13,7 +13,7 @@ import { Pipeline } from '../../src/pipeline';
 import { Counters } from '../../src/observe/counters';
 import { readCaptureInput } from '../../src/source/file-source';
 import { ShadowtapError } from '../../src/errors';
-import { redactorFromFlags } from '../../src/cli/redaction-options';
+import { redactionFromFlags } from '../../src/cli/redaction-options';
 import { openOutput } from '../../src/cli/output-options';
 import { runCollect } from '../../src/cli/collect-command';
 import { runInspect } from '../../src/cli/inspect-command';
@@ -30,13 +30,13 @@ async function readWithSink(argv: string[]): Promise<number> {
   const input = positionals[0]!;
   const counters = new Counters();
   const warn = (msg: string): void => void process.stderr.write(`shadowtap: ${msg}\n`);
-  const redactor = redactorFromFlags({ noRedact: !!values['no-redact'], rulesFile: undefined, keyFile: undefined }, warn, counters);
+  const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: undefined, keyFile: undefined }, warn, counters);
   const local = values.output ? openOutput('jsonl', values.output) : null;
   const batch = values['batch-exchanges'];
   const sink = attachRemoteSink(values, input, local, counters, warn, batch ? { tuning: { maxBatchExchanges: Number(batch) } } : {});
   if (!sink) throw new ShadowtapError('CAP_ERR_USAGE', 'no --sink and no -o', 1);
   const pipeline = new Pipeline({ source: `file:${path.basename(input)}`, counters }, (ex: Exchange) => {
-    sink.write(redactor ? redactor.redact(ex) : ex);
+    sink.write(redaction ? redaction.redactor.redact(ex) : ex);
   });
   await readCaptureInput(input, { onFrame: (f) => pipeline.onFrame(f), onWeird: (n) => counters.inc(n) });
   pipeline.finish('end_of_input');

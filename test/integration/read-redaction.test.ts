@@ -102,4 +102,35 @@ describe('read: redaction is on by default', () => {
     assert.ok(a.stdout.length > 0);
     assert.ok(a.stdout.equals(b.stdout));
   });
+
+  it('redaction on worker threads (--redact-workers 2) writes the same bytes and counts as on the capture thread (0)', async () => {
+    const counts = (stderr: string): Record<string, number> => {
+      const c = (JSON.parse(stderr.trim().split('\n').pop() as string) as { counters: Record<string, number> }).counters;
+      delete c.redact_batches_main_thread;
+      return c;
+    };
+    for (const pcap of ['pcaps/http/mix.pcap', 'pcaps/vxlan/mirror-lab.pcap']) {
+      const main = await runCli(['read', pcap, '--stats', 'json', '--redact-workers', '0']);
+      const workers = await runCli(['read', pcap, '--stats', 'json', '--redact-workers', '2']);
+      assert.equal(main.code, 0, main.stderr);
+      assert.equal(workers.code, 0, workers.stderr);
+      assert.ok(parseJsonl(main.stdout).some((e) => (e.redactions ?? []).length > 0), `${pcap}: something was redacted`);
+      assert.ok(workers.stdout.equals(main.stdout), `${pcap}: same output`);
+      assert.deepEqual(counts(workers.stderr), counts(main.stderr));
+    }
+  });
+
+  it('--redact-workers takes auto or 0-64: anything else is one clear usage line', async () => {
+    for (const bad of ['=-1', 'two', '65', '1.5', '']) {
+      const r = await runCli(['read', 'pcaps/http/mix.pcap', bad.startsWith('=') ? `--redact-workers${bad}` : '--redact-workers', ...(bad.startsWith('=') ? [] : [bad])]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^shadowtap: --redact-workers must be auto or a whole number 0-64 \(got "[^"]*"\)\n$/);
+    }
+    // A value that looks like an option is refused by the argument parser: one line, usage exit status.
+    const dash = await runCli(['read', 'pcaps/http/mix.pcap', '--redact-workers', '-1']);
+    assert.equal(dash.code, 1, dash.stderr);
+    assert.match(dash.stderr, /^shadowtap: Option '--redact-workers' argument is ambiguous\..*\n$/);
+    const ok = await runCli(['read', 'pcaps/http/mix.pcap', '--redact-workers', 'auto', '--stats', 'none']);
+    assert.equal(ok.code, 0, ok.stderr);
+  });
 });

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { loadMirrorConfig, MIRROR_CONFIG_KEYS, envName } from '../../../src/config/mirror-config';
+import { defaultRedactWorkers } from '../../../src/redact/workers/worker-redact-sink';
 import { ConfigError, parseByteSize, parseHostPort, parseVniList } from '../../../src/config/values';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-config-'));
@@ -37,6 +38,8 @@ test('defaults', () => {
   assert.equal(c.output, '-');
   assert.equal(c.redact, true);
   assert.equal(c.maxLagMs, 1000);
+  assert.equal(c.redactWorkers, defaultRedactWorkers());
+  assert.ok(c.redactWorkers >= 1 && c.redactWorkers <= 8);
   assert.ok(Object.isFrozen(c));
 });
 
@@ -89,6 +92,11 @@ test('clear errors: addresses, ports, sizes, choices', () => {
   assert.match(message(() => loadMirrorConfig({ 'http-port': '9000', 'health-port': '9000' }, {})), /both 9000/);
   assert.match(message(() => loadMirrorConfig({ listen: '127.0.0.1:6081', 'geneve-listen': '127.0.0.1:6081' }, {})), /same socket/);
   assert.match(message(() => loadMirrorConfig({}, { SHADOWTAP_REDACT: 'maybe' })), /^SHADOWTAP_REDACT: expected true or false/);
+  assert.match(message(() => loadMirrorConfig({ 'redact-workers': 'many' }, {})), /^--redact-workers: expected an integer 0-64, got "many"/);
+  assert.match(message(() => loadMirrorConfig({}, { SHADOWTAP_REDACT_WORKERS: '65' })), /^SHADOWTAP_REDACT_WORKERS: expected an integer 0-64/);
+  assert.equal(loadMirrorConfig({ 'redact-workers': '0' }, {}).redactWorkers, 0);
+  assert.equal(loadMirrorConfig({}, {}, yamlFile('w.yaml', 'redact-workers: 3\n')).redactWorkers, 3);
+  assert.equal(loadMirrorConfig({ 'redact-workers': 'auto' }, {}).redactWorkers, defaultRedactWorkers());
 });
 
 test('clear errors: config file problems', () => {
