@@ -11,7 +11,8 @@
  * once, it takes ~75 s):
  *  (a) plain read: a Node loop walking the capture's records with our reader (readCaptureInput, no-op onFrame);
  *  (b) `shadowtap read FILE -o /dev/null --no-redact --stats json`;
- *  (c) the same with redaction on (SHADOWTAP_REDACT_KEY fixed);
+ *  (c) the same with redaction on (SHADOWTAP_REDACT_KEY fixed; the default redaction worker threads);
+ *  (c0) the same with --redact-workers 0 (redaction on the capture thread);
  *  (d) `tshark -2` with HTTP desegmentation printing method and status of every HTTP message.
  * Per row: wall s, user+sys CPU s (compare CPU on a shared machine), packets/s, MB/s (capture file bytes), exchanges/s,
  * peak RSS, and the ratios against (a) and (d). Node children report CPU and peak RSS from process.resourceUsage()
@@ -25,6 +26,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCaptureInput } from '../src/source/file-source';
 import { packageRoot } from '../src/package-root';
+import { defaultRedactWorkers } from '../src/redact/workers/worker-redact-sink';
 
 const DEFAULT_PCAP = '/var/tmp/stbench/bench-large.pcap';
 const MAKE_HINT = 'PCAP_DIR=/var/tmp/stbench /work/shared/bench/make-pcaps.sh';
@@ -129,10 +131,17 @@ function measurePlain(file: string, runs: number): Row {
   return { name: '(a)', what: 'plain read (Node loop over the records, our reader)', runs: usages, packets, exchanges: null };
 }
 
-function measureRead(file: string, runs: number, redact: boolean): Row {
+type ReadMode = 'no-redact' | 'default' | 'capture-thread';
+
+const READ_ROWS: Record<ReadMode, { name: string; what: string; flags: string[] }> = {
+  'no-redact': { name: '(b)', what: '`shadowtap read -o /dev/null --no-redact`', flags: ['--no-redact'] },
+  default: { name: '(c)', what: `\`shadowtap read -o /dev/null\` (redaction on, the default: ${defaultRedactWorkers()} redaction worker thread(s))`, flags: [] },
+  'capture-thread': { name: '(c0)', what: '`shadowtap read -o /dev/null --redact-workers 0` (redaction on the capture thread)', flags: ['--redact-workers', '0'] },
+};
+
+function measureRead(file: string, runs: number, mode: ReadMode): Row {
   const bin = path.join(packageRoot(), 'bin', 'shadowtap.js');
-  const args = [bin, 'read', file, '-o', '/dev/null', '--stats', 'json', '--no-progress'];
-  if (!redact) args.push('--no-redact');
+  const args = [bin, 'read', file, '-o', '/dev/null', '--stats', 'json', '--no-progress', ...READ_ROWS[mode].flags];
   const env = { ...process.env, SHADOWTAP_REDACT_KEY: BENCH_REDACT_KEY };
   const usages: Usage[] = [];
   let packets = 0;
@@ -146,8 +155,8 @@ function measureRead(file: string, runs: number, redact: boolean): Row {
     usages.push({ ...r.usage, rssBytes: r.usage.rssBytes ?? rss });
   }
   return {
-    name: redact ? '(c)' : '(b)',
-    what: redact ? '`shadowtap read -o /dev/null` (redaction on, the default)' : '`shadowtap read -o /dev/null --no-redact`',
+    name: READ_ROWS[mode].name,
+    what: READ_ROWS[mode].what,
     runs: usages,
     packets,
     exchanges,
@@ -238,7 +247,7 @@ function writeDocs(file: string, section: string): string {
     '`BENCH_PCAP=FILE npm run bench -- --write-docs` (`--runs N`, `--no-tshark`).\n\n' +
     'Rows: (a) a Node loop walking the capture records with our reader (the floor for anything reading the file in\n' +
     'Node); (b) `shadowtap read FILE -o /dev/null --no-redact --stats json`; (c) the same with redaction on (the\n' +
-    'default); (d) `tshark -2 -r FILE -o tcp.desegment_tcp_streams:TRUE -o http.desegment_body:TRUE -Y http -T fields\n' +
+    'default, on worker threads); (c0) the same with `--redact-workers 0` (redaction on the capture thread); (d) `tshark -2 -r FILE -o tcp.desegment_tcp_streams:TRUE -o http.desegment_body:TRUE -Y http -T fields\n' +
     '-e http.request.method -e http.response.code`. Medians of N runs, each in its own process; tshark median of --tshark-runs. CPU is\n' +
     'user+sys of the process, peak RSS its maxRSS. The machine is shared: compare CPU seconds rather than wall seconds.\n';
   let text = fs.existsSync(docs) ? fs.readFileSync(docs, 'utf8') : intro;
@@ -300,9 +309,11 @@ async function main(): Promise<number> {
   process.stdout.write('(a) plain read ...\n');
   rows.push(measurePlain(file, opts.runs));
   process.stdout.write('(b) read --no-redact ...\n');
-  rows.push(measureRead(file, opts.runs, false));
+  rows.push(measureRead(file, opts.runs, 'no-redact'));
   process.stdout.write('(c) read (redacted) ...\n');
-  rows.push(measureRead(file, opts.runs, true));
+  rows.push(measureRead(file, opts.runs, 'default'));
+  process.stdout.write('(c0) read (redacted on the capture thread) ...\n');
+  rows.push(measureRead(file, opts.runs, 'capture-thread'));
   let tsharkNote = '';
   if (opts.tshark) {
     process.stdout.write(`(d) tshark (${opts.tsharkRuns} run(s); about 75 s each on bench-large) ...\n`);
