@@ -13,7 +13,7 @@
  * backlog drops and anything else between the veth and the agent.
  *
  * Run:  npx tsc -p tsconfig.json && node dist/bench/mirror-load.js [--pcap FILE] [--rates 25000,50000,...]
- *         [--seconds 3] [--no-redact] [--rcvbuf 64m] [--rcvbuf-force true|false] [--receiver auto|native|dgram] [--prefix mb]
+ *         [--seconds 3] [--no-redact] [--rcvbuf 64m] [--rcvbuf-force true|false] [--receiver auto|native|dgram] [--redact-workers N|auto] [--prefix mb]
  * --receiver and --rcvbuf-force are passed to the agent as --udp-receiver and --rcvbuf-force.
  * npm:  "bench:mirror": "npm run build && node dist/bench/mirror-load.js"
  */
@@ -31,6 +31,7 @@ const { values } = parseArgs({
     rcvbuf: { type: 'string', default: '64m' },
     'rcvbuf-force': { type: 'string', default: 'true' },
     receiver: { type: 'string', default: 'auto' },
+    'redact-workers': { type: 'string', default: 'auto' },
     prefix: { type: 'string', default: 'mb' },
     'dst-mac': { type: 'string', default: '02:00:00:00:00:02' },
     'dst-ip': { type: 'string', default: '10.0.2.50' },
@@ -130,6 +131,7 @@ async function runRate(rate: number): Promise<Row> {
     '--rcvbuf', values.rcvbuf!, '--rcvbuf-force', values['rcvbuf-force']!, '--udp-receiver', values.receiver!, '-o', '/dev/null', '--stats-interval', '0', '--log-level', 'warn',
   ];
   if (values['no-redact']) args.push('--no-redact');
+  else args.push('--redact-workers', values['redact-workers']!);
   const agent = spawn(args[0], args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   agent.stderr.on('data', (d: Buffer) => (err += d.toString()));
@@ -216,7 +218,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     best
       ? `highest rate with < 0.1% loss at it and every lower rate: ${best.achievedPps} pps (target ${best.target}); agent CPU ${best.cpuPct.toFixed(0)}% of one core, RSS ${best.rssMiB.toFixed(0)} MiB (peak ${best.hwmMiB.toFixed(0)} MiB)` +
-        ` [redaction ${values['no-redact'] ? 'off' : 'on'}, rcvbuf ${values.rcvbuf}, rcvbuf-force ${values['rcvbuf-force']}, receiver ${values.receiver}]\n`
+        ` [redaction ${values['no-redact'] ? 'off' : `on, redact-workers ${values['redact-workers']}`}, rcvbuf ${values.rcvbuf}, rcvbuf-force ${values['rcvbuf-force']}, receiver ${values.receiver}]\n`
       : 'no rate had < 0.1% loss\n',
   );
 }
