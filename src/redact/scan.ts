@@ -49,13 +49,27 @@ function isDomainChar(c: number): boolean {
   return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 46 || c === 45;
 }
 
-function validDomain(d: string): boolean {
-  const labels = d.split('.');
-  if (labels.length < 2) return false;
-  for (const l of labels) {
-    if (l.length === 0 || l.length > 63 || l[0] === '-' || l[l.length - 1] === '-') return false;
+/** Labels of 1-63 characters, none starting or ending with '-', at least two, the last 2-63 ASCII letters. */
+export function validDomain(d: string): boolean {
+  const n = d.length;
+  let start = 0;
+  let labels = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && d.charCodeAt(i) !== 46) continue;
+    const len = i - start;
+    if (len === 0 || len > 63 || d.charCodeAt(start) === 45 || d.charCodeAt(i - 1) === 45) return false;
+    labels++;
+    if (i === n) {
+      if (labels < 2 || len < 2) return false;
+      for (let k = start; k < n; k++) {
+        const c = d.charCodeAt(k) | 32;
+        if (c < 97 || c > 122) return false;
+      }
+      return true;
+    }
+    start = i + 1;
   }
-  return /^[A-Za-z]{2,63}$/.test(labels[labels.length - 1]);
+  return false;
 }
 
 function scanEmail(s: string, out: Hit[]): void {

@@ -144,13 +144,26 @@ export function isSsn(d: string): boolean {
   return area !== 0 && area !== 666 && area < 900 && group !== 0 && serial !== 0;
 }
 
-/** Dotted quad with octets 0-255 and no leading zeros beyond "0". */
+/** Dotted quad of decimal octets 0-255, no leading zeros beyond "0", nothing else. One pass, no allocation. */
 export function isIpv4(s: string): boolean {
-  const p = s.split('.');
-  if (p.length !== 4) return false;
-  for (const o of p) {
-    if (o.length === 0 || o.length > 3 || (o.length > 1 && o[0] === '0')) return false;
-    if (Number(o) > 255) return false;
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let parts = 0;
+  let i = 0;
+  for (;;) {
+    const start = i;
+    let v = 0;
+    while (i < n) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) break;
+      v = v * 10 + (c - 48);
+      i++;
+    }
+    const len = i - start;
+    if (len === 0 || len > 3 || (len > 1 && s.charCodeAt(start) === 48) || v > 255) return false;
+    parts++;
+    if (i === n) return parts === 4;
+    if (s.charCodeAt(i) !== 46 || parts === 4) return false;
+    i++;
   }
-  return true;
 }
