@@ -22,14 +22,15 @@ interface Entry {
 }
 
 export class ResultCache {
-  private readonly spaces = new Map<string, Map<string, Entry>>();
+  /** server address (ctx.keepIp: results depend on it) → namespace → input → entry */
+  private readonly servers = new Map<string, Map<string, Map<string, Entry>>>();
   private size = 0;
 
   /** `fn(input)` for namespace `ns` (e.g. a header name), from the cache when seen before. */
   run(ctx: Ctx, ns: string, input: string, fn: (input: string) => string): string {
     if (input.length > MAX_INPUT || ctx.depth !== 0) return fn(input);
-    if (ctx.keepIp !== '') ns = `${ns}\u0000${ctx.keepIp}`; // results depend on the kept server address
-    let space = this.spaces.get(ns);
+    let spaces = this.servers.get(ctx.keepIp);
+    let space = spaces?.get(ns);
     const e = space?.get(input);
     if (e !== undefined) {
       ctx.replay(e.hits, e.counted);
@@ -37,13 +38,18 @@ export class ResultCache {
     }
     const { out, hits, counted } = ctx.record(() => fn(input));
     if (this.size >= MAX_ENTRIES) {
-      this.spaces.clear();
+      this.servers.clear();
       this.size = 0;
+      spaces = undefined;
       space = undefined;
+    }
+    if (spaces === undefined) {
+      spaces = new Map();
+      this.servers.set(ctx.keepIp, spaces);
     }
     if (space === undefined) {
       space = new Map();
-      this.spaces.set(ns, space);
+      spaces.set(ns, space);
     }
     space.set(input.length >= 13 ? (' ' + input).slice(1) : input, { out, hits, counted });
     this.size++;
