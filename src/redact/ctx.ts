@@ -206,6 +206,29 @@ export class Ctx {
     return e;
   }
 
+  /** Direct-mapped front of keyInfo for member names read in place (json.ts); slots hold flat copies. */
+  private readonly spanKeys: Array<string | undefined> = new Array<string | undefined>(256).fill(undefined);
+  private readonly spanInfos: Array<KeyInfo | undefined> = new Array<KeyInfo | undefined>(256).fill(undefined);
+
+  /**
+   * keyInfo(s.slice(from, to)) without building the slice when the name was seen recently: member names
+   * repeat in every record of a body, so a hit costs a few character compares instead of a slice and a hash.
+   */
+  keyInfoAt(s: string, from: number, to: number): KeyInfo {
+    const n = to - from;
+    if (n === 0) return this.keyInfo('');
+    const slot = (n * 31 + s.charCodeAt(from) * 7 + s.charCodeAt(to - 1) * 3 + s.charCodeAt(from + (n >> 1))) & 255;
+    const k = this.spanKeys[slot];
+    if (k !== undefined && k.length === n && s.startsWith(k, from)) return this.spanInfos[slot]!;
+    const key = s.slice(from, to);
+    const info = this.keyInfo(key);
+    if (n <= 64) {
+      this.spanKeys[slot] = n >= 13 ? (' ' + key).slice(1) : key;
+      this.spanInfos[slot] = info;
+    }
+    return info;
+  }
+
   keyRule(key: string): KeyRule | undefined {
     return this.keyInfo(key).rule;
   }

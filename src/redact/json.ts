@@ -195,21 +195,30 @@ class Walker {
     for (;;) {
       if (s.charCodeAt(this.i) !== 34) throw FAIL;
       const keyStart = this.i;
-      const key = this.str();
+      const keyQuote = this.strSpan();
       const keyEnd = this.i;
-      const info = ctx.keyInfo(key);
+      // The name as a string only when something needs it (escapes, paths, the top rule, scanning the name).
+      let key: string | undefined;
+      if (this.escaped) {
+        this.i = keyStart;
+        key = this.str();
+      }
+      const info = key === undefined ? ctx.keyInfoAt(s, keyStart + 1, keyQuote) : ctx.keyInfo(key);
+      if (key === undefined && (this.usePaths || (top && this.topRule !== undefined) || (!skip && info.scan))) {
+        key = s.slice(keyStart + 1, keyQuote);
+      }
       if (!skip && info.scan) {
-        const rk = redactText(ctx, key);
+        const rk = redactText(ctx, key!);
         if (rk !== key) this.edit(keyStart, keyEnd, JSON.stringify(rk));
       }
       this.ws();
       if (s.charCodeAt(this.i) !== 58) throw FAIL;
       this.i++;
       this.ws();
-      if (this.usePaths) this.path.push(key);
+      if (this.usePaths) this.path.push(key!);
       let rule = inherited;
       if (rule === undefined && !skip) {
-        rule = (top && this.topRule !== undefined ? this.topRule(key) : undefined)
+        rule = (top && this.topRule !== undefined ? this.topRule(key!) : undefined)
           ?? (this.usePaths ? ctx.pathRule(this.path) : undefined)
           ?? info.rule;
       }
