@@ -102,7 +102,17 @@ export class HmacSha256 {
    * Never throws for string or byte inputs.
    */
   mac(a: string, b: string | Uint8Array): Buffer {
-    if (a.length + b.length > JS_MAX_CHARS) return createHmac('sha256', this.key).update(a).update(b).digest();
+    const out = Buffer.allocUnsafe(32);
+    this.macInto(a, b, out, 0);
+    return out;
+  }
+
+  /** HMAC-SHA256(key, a ‖ b) written to `out[off, off + 32)`. */
+  macInto(a: string, b: string | Uint8Array, out: Uint8Array, off: number): void {
+    if (a.length + b.length > JS_MAX_CHARS) {
+      out.set(createHmac('sha256', this.key).update(a).update(b).digest(), off);
+      return;
+    }
     const buf = this.buf;
     let n = this.put(a, 0);
     if (typeof b === 'string') n = this.put(b, n);
@@ -133,9 +143,14 @@ export class HmacSha256 {
     ob[63] = 0x00;
     st.set(this.outer);
     compress(st, ob, 0);
-    const out = Buffer.allocUnsafe(32);
-    for (let i = 0; i < 8; i++) out.writeInt32BE(st[i], 4 * i);
-    return out;
+    for (let i = 0; i < 8; i++) {
+      const w = st[i];
+      const o = off + 4 * i;
+      out[o] = w >>> 24;
+      out[o + 1] = (w >>> 16) & 255;
+      out[o + 2] = (w >>> 8) & 255;
+      out[o + 3] = w & 255;
+    }
   }
 
   /** Writes `s` as UTF-8 at `off` of the scratch (ASCII by hand, else Buffer#write); returns the new end. */
