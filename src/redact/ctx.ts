@@ -128,6 +128,24 @@ export class Ctx {
     for (const c of counted) this.count(c);
   }
 
+  /** `prefix:name` hit labels per rule object, built once (a template string per hit was built and hashed). */
+  private readonly hitNames = new Map<object, Map<string, string>>();
+
+  /** ctx.hit(`${prefix}:${rule.name}`) without building the label each time. */
+  ruleHit(prefix: string, rule: { readonly name: string }): void {
+    let byPrefix = this.hitNames.get(rule);
+    if (byPrefix === undefined) {
+      byPrefix = new Map();
+      if (this.hitNames.size < 4096) this.hitNames.set(rule, byPrefix);
+    }
+    let label = byPrefix.get(prefix);
+    if (label === undefined) {
+      label = `${prefix}:${rule.name}`;
+      byPrefix.set(prefix, label);
+    }
+    this.hit(label);
+  }
+
   hit(rule: string, n = 1): void {
     this.counts.set(rule, (this.counts.get(rule) ?? 0) + n);
   }

@@ -13,7 +13,7 @@ import { redactUrl } from './url';
 
 function cookieValue(ctx: Ctx, rule: HeaderRule, v: string): string {
   if (v.length === 0) return v;
-  ctx.hit(`header:${rule.name}`);
+  ctx.ruleHit('header', rule);
   const quoted = v.length >= 2 && v.startsWith('"') && v.endsWith('"');
   const inner = quoted ? v.slice(1, -1) : v;
   let r = ctx.byMode(rule.mode, rule.replacement, inner);
@@ -70,7 +70,7 @@ export function redactHeaders(ctx: Ctx, headers: Header[]): Header[] {
     const name = h.name.toLowerCase();
     const rule = ctx.headerRules.get(name);
     if (rule !== undefined && rule.mode === 'drop') {
-      ctx.hit(`header:${rule.name}`);
+      ctx.ruleHit('header', rule);
       continue;
     }
     // Cookies and credentials repeat per session and are expensive to open: whole results are cached. Other

@@ -224,7 +224,7 @@ class Walker {
       }
       const drop = !skip && inherited === undefined && rule !== undefined && rule.mode === 'drop';
       if (drop) {
-        ctx.hit(`key:${rule!.name}`);
+        ctx.ruleHit('key', rule!);
         anyDrop = true;
       }
       this.value(rule, numeric && !info.allow, skip || drop);
@@ -293,7 +293,7 @@ class Walker {
       let r = rule;
       if (r === undefined && !skip && this.usePaths) r = this.ctx.pathRule(this.path);
       if (r !== undefined && r !== rule && r.mode === 'drop') {
-        this.ctx.hit(`key:${r.name}`);
+        this.ctx.ruleHit('key', r);
         const start = this.i;
         this.value(undefined, numeric, true);
         this.edit(start, this.i, 'null');

@@ -278,6 +278,8 @@ function digitsOf(s: string): string {
  * holds no address at all (callers then replace it by other means).
  */
 export function replaceIps(ctx: Ctx, v: string): string | undefined {
+  // The common case, one bare dotted quad, without the scan (the scan below takes it as one token too).
+  if (isIpv4(v)) return isKeptIp(ctx.keepIp, 'ipv4', v) ? v : surrogateIpv4(ctx.keyed, v);
   let found = false;
   let kept = false;
   const out = v.replace(/[0-9A-Fa-f:.]{2,45}/g, (t) => {
@@ -321,7 +323,7 @@ export function replaceIps(ctx: Ctx, v: string): string | undefined {
  */
 export function applyKeyRule(ctx: Ctx, rule: KeyRule | { name: string; kind: KeyRule['kind']; mode: KeyRule['mode']; replacement: string },
   v: string, prefix = 'key'): string {
-  if (v.length > 0) ctx.hit(`${prefix}:${rule.name}`);
+  if (v.length > 0) ctx.ruleHit(prefix, rule);
   if (v.length === 0) return v;
   const m = ctx.byMode(rule.mode, rule.replacement, v);
   if (m !== undefined) return m;
@@ -363,7 +365,7 @@ function typedWhole(ctx: Ctx, v: string): string | undefined {
 
 /** A JSON number token under a key rule: digits replaced (same count), or a string for fixed/mask. */
 export function applyKeyRuleNumber(ctx: Ctx, rule: KeyRule, num: string): string {
-  ctx.hit(`key:${rule.name}`);
+  ctx.ruleHit('key', rule);
   if (rule.mode === 'fixed') return JSON.stringify(ctx.fixed(rule.replacement));
   if (rule.mode === 'mask') return JSON.stringify(ctx.mask(num));
   if (rule.mode === 'drop') return 'null';

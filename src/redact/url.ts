@@ -139,7 +139,7 @@ export function redactQuery(ctx: Ctx, q: string, numeric = true, _form = false):
     let newValue = rawValue;
     if (rule !== undefined) {
       if (rule.mode === 'drop') {
-        ctx.hit(`key:${rule.name}`);
+        ctx.ruleHit('key', rule);
         changed = true;
         continue;
       }
