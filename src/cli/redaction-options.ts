@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import type { Counters } from '../observe/counters';
-import type { ExchangeSink } from '../sink/exchange-sink';
+import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type RedactConfig, type Redactor } from '../redact/index';
 import { defaultRedactWorkers, WorkerRedactSink } from '../redact/workers/worker-redact-sink';
 
@@ -29,12 +29,21 @@ export function parseRedactWorkers(v: string | undefined, flag = '--redact-worke
 /**
  * The sink that every exchange passes on its way to `inner`: redaction on `workers` worker threads (in write
  * order, see WorkerRedactSink), on the calling thread when workers is 0, none for --no-redact (null).
+ * The returned sink is healthy while `inner` is.
  */
 export function redactingSink(inner: ExchangeSink, redaction: Redaction | null, workers: number, counters: Counters,
   warn: (msg: string) => void): ExchangeSink {
   if (redaction === null) return inner;
   const { redactor, config, key } = redaction;
-  if (workers <= 0) return { write: (ex) => inner.write(redactor.redact(ex)), close: () => inner.close() };
+  if (workers <= 0) {
+    return {
+      write: (ex) => inner.write(redactor.redact(ex)),
+      close: () => inner.close(),
+      get healthy() {
+        return sinkHealthy(inner);
+      },
+    };
+  }
   return new WorkerRedactSink(inner, { workers, config, key, counters, inline: redactor, warn });
 }
 
