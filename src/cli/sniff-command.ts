@@ -19,7 +19,8 @@ const HELP = `Usage: shadowtap sniff -i IFACE [-i IFACE ...] [options]
 
 Captures on network interfaces with libpcap (the node sniffer of the Kubernetes DaemonSet) and writes
 the HTTP exchanges it sees, redacted, to stdout or -o FILE, until SIGTERM/SIGINT (open exchanges are
-flushed as partial). Serves /healthz, /readyz and Prometheus /metrics on --http-port.
+flushed as partial). Serves /healthz, /readyz and Prometheus /metrics on --http-port; /readyz is 503,
+with the reasons, while no interface is open, the event loop lags, or a --sink is disconnected or spooling.
 
 Capture:
   -i, --interface IFACE      a device name (eth0), a glob (veth*, 'cali*'), or any; repeatable. Devices
