@@ -3,7 +3,7 @@ import { ShadowtapError, EXIT_USAGE } from '../errors';
 import type { Counters } from '../observe/counters';
 import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type RedactConfig, type Redactor } from '../redact/index';
-import { defaultRedactWorkers, WorkerRedactSink } from '../redact/workers/worker-redact-sink';
+import { WorkerRedactSink } from '../redact/workers/worker-redact-sink';
 
 export interface RedactionFlags {
   noRedact: boolean;
@@ -16,14 +16,6 @@ export interface Redaction {
   redactor: Redactor;
   config: RedactConfig;
   key: Buffer;
-}
-
-/** `--redact-workers N|auto`: 0..64, auto = defaultRedactWorkers(). */
-export function parseRedactWorkers(v: string | undefined, flag = '--redact-workers'): number {
-  if (v === undefined || v === 'auto') return defaultRedactWorkers();
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 64) throw new ShadowtapError('CAP_ERR_USAGE', `${flag} must be auto or a whole number 0-64 (got "${v}")`, EXIT_USAGE);
-  return n;
 }
 
 /**

@@ -5,7 +5,8 @@ import { ShadowtapError, EXIT_OK, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
-import { parseRedactWorkers, redactingSink, redactionFromFlags } from './redaction-options';
+import { redactingSink, redactionFromFlags } from './redaction-options';
+import { parseRedactWorkers } from '../config/values';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
 import { LiveCaptureSource, loadCap, DEFAULT_LIVE_CAPTURE } from '../source/live-capture-source';
@@ -139,7 +140,7 @@ export async function runSniff(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? 0 : numberFlag(values.duration, '--duration', 0.001, 1e7, 0);
   const httpPort = intFlag(values['http-port'], '--http-port', 0, 65535, SNIFF_DEFAULT_HTTP_PORT);
   const statsSeconds = numberFlag(values['stats-interval'], '--stats-interval', 0, 86400, 60);
-  const redactWorkers = parseRedactWorkers(values['redact-workers']);
+  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
   const warn = (msg: string): void => {
