@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Exchange } from '../exchange/record';
 import type { Counters } from '../observe/counters';
-import type { ExchangeSink } from '../sink/exchange-sink';
+import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import { openRemoteSink, type RemoteSinkExtra } from './sink-options';
 
 /**
@@ -32,9 +32,12 @@ export function readStreamId(input: string): string {
   return `read:${path.basename(input)}:${st.size}:${h.digest('hex').slice(0, 16)}`;
 }
 
-/** Writes every exchange to both sinks; false when either queued or dropped it. */
+/** Writes every exchange to both sinks; false when either queued or dropped it. Healthy while both are. */
 export class TeeSink implements ExchangeSink {
   constructor(private readonly a: ExchangeSink, private readonly b: ExchangeSink) {}
+  get healthy(): boolean {
+    return sinkHealthy(this.a) && sinkHealthy(this.b);
+  }
   write(ex: Exchange): boolean {
     const x = this.a.write(ex);
     const y = this.b.write(ex);

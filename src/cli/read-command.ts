@@ -7,7 +7,8 @@ import { readCaptureInput } from '../source/file-source';
 import { CaptureError, type CaptureEnd } from '../source/capture-reader';
 import { ShadowtapError, EXIT_BAD_INPUT, EXIT_OK, EXIT_TRUNCATED_INPUT, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
-import { parseRedactWorkers, redactingSink, redactionFromFlags } from './redaction-options';
+import { redactingSink, redactionFromFlags } from './redaction-options';
+import { parseRedactWorkers } from '../config/values';
 import { formatSummary, summaryObject } from '../observe/summary';
 import { ProgressBar } from '../observe/progress-bar';
 import type { Exchange } from '../exchange/record';
@@ -98,7 +99,7 @@ export async function runRead(argv: string[]): Promise<number> {
   }
 
   const counters = new Counters();
-  const redactWorkers = parseRedactWorkers(values['redact-workers']);
+  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
   const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
   // With --sink and no -o, exchanges go only to the replay service (no stdout copy).

@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import type { Counters } from '../observe/counters';
-import type { ExchangeSink } from '../sink/exchange-sink';
+import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type RedactConfig, type Redactor } from '../redact/index';
-import { defaultRedactWorkers, WorkerRedactSink } from '../redact/workers/worker-redact-sink';
+import { WorkerRedactSink } from '../redact/workers/worker-redact-sink';
 
 export interface RedactionFlags {
   noRedact: boolean;
@@ -18,23 +18,24 @@ export interface Redaction {
   key: Buffer;
 }
 
-/** `--redact-workers N|auto`: 0..64, auto = defaultRedactWorkers(). */
-export function parseRedactWorkers(v: string | undefined, flag = '--redact-workers'): number {
-  if (v === undefined || v === 'auto') return defaultRedactWorkers();
-  const n = Number(v);
-  if (!/^\d+$/.test(v) || n > 64) throw new ShadowtapError('CAP_ERR_USAGE', `${flag} must be auto or a whole number 0-64 (got "${v}")`, EXIT_USAGE);
-  return n;
-}
-
 /**
  * The sink that every exchange passes on its way to `inner`: redaction on `workers` worker threads (in write
  * order, see WorkerRedactSink), on the calling thread when workers is 0, none for --no-redact (null).
+ * The returned sink is healthy while `inner` is.
  */
 export function redactingSink(inner: ExchangeSink, redaction: Redaction | null, workers: number, counters: Counters,
   warn: (msg: string) => void): ExchangeSink {
   if (redaction === null) return inner;
   const { redactor, config, key } = redaction;
-  if (workers <= 0) return { write: (ex) => inner.write(redactor.redact(ex)), close: () => inner.close() };
+  if (workers <= 0) {
+    return {
+      write: (ex) => inner.write(redactor.redact(ex)),
+      close: () => inner.close(),
+      get healthy() {
+        return sinkHealthy(inner);
+      },
+    };
+  }
   return new WorkerRedactSink(inner, { workers, config, key, counters, inline: redactor, warn });
 }
 

@@ -5,7 +5,8 @@ import { ShadowtapError, EXIT_OK, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
-import { parseRedactWorkers, redactingSink, redactionFromFlags } from './redaction-options';
+import { redactingSink, redactionFromFlags } from './redaction-options';
+import { parseRedactWorkers } from '../config/values';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
 import { LiveCaptureSource, loadCap, DEFAULT_LIVE_CAPTURE } from '../source/live-capture-source';
@@ -19,7 +20,8 @@ const HELP = `Usage: shadowtap sniff -i IFACE [-i IFACE ...] [options]
 
 Captures on network interfaces with libpcap (the node sniffer of the Kubernetes DaemonSet) and writes
 the HTTP exchanges it sees, redacted, to stdout or -o FILE, until SIGTERM/SIGINT (open exchanges are
-flushed as partial). Serves /healthz, /readyz and Prometheus /metrics on --http-port.
+flushed as partial). Serves /healthz, /readyz and Prometheus /metrics on --http-port; /readyz is 503,
+with the reasons, while no interface is open, the event loop lags, or a --sink is disconnected or spooling.
 
 Capture:
   -i, --interface IFACE      a device name (eth0), a glob (veth*, 'cali*'), or any; repeatable. Devices
@@ -138,7 +140,7 @@ export async function runSniff(argv: string[]): Promise<number> {
   const duration = values.duration === undefined ? 0 : numberFlag(values.duration, '--duration', 0.001, 1e7, 0);
   const httpPort = intFlag(values['http-port'], '--http-port', 0, 65535, SNIFF_DEFAULT_HTTP_PORT);
   const statsSeconds = numberFlag(values['stats-interval'], '--stats-interval', 0, 86400, 60);
-  const redactWorkers = parseRedactWorkers(values['redact-workers']);
+  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
   const warn = (msg: string): void => {

@@ -42,12 +42,12 @@ import {
   parseHostPort,
   parseInteger,
   parsePort,
+  parseRedactWorkers,
   parseString,
   parseVniList,
   type HostPort,
 } from './values';
 import { OUTPUT_FORMATS, type OutputFormat } from '../cli/output-options';
-import { defaultRedactWorkers } from '../redact/workers/worker-redact-sink';
 import { UDP_RECEIVERS, type UdpReceiverChoice } from '../source/udp-mirror-source';
 
 export interface MirrorConfig {
@@ -106,7 +106,7 @@ const FIELDS: readonly Field[] = [
   { key: 'redact', apply: (c, v, w) => (c.redact = parseBoolean(v, w)) },
   { key: 'redact-rules', apply: (c, v, w) => (c.redactRules = parseString(v, w)) },
   { key: 'redact-key-file', apply: (c, v, w) => (c.redactKeyFile = parseString(v, w)) },
-  { key: 'redact-workers', apply: (c, v, w) => (c.redactWorkers = v === 'auto' ? defaultRedactWorkers() : parseInteger(v, w, 0, 64)) },
+  { key: 'redact-workers', apply: (c, v, w) => (c.redactWorkers = parseRedactWorkers(v, w)) },
   { key: 'max-flows', apply: (c, v, w) => (c.maxFlows = parseInteger(v, w, 16, 10_000_000)) },
 ];
 

@@ -7,6 +7,7 @@
  */
 import * as net from 'node:net';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
+import { defaultRedactWorkers } from '../redact/workers/worker-redact-sink';
 
 export class ConfigError extends ShadowtapError {
   constructor(message: string) {
@@ -39,6 +40,22 @@ export function parseNumber(v: unknown, where: string, min: number, max: number)
   const n = s === '' ? NaN : Number(s);
   if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(`${where}: expected a number ${min}-${max}, got ${show(v)}`);
   return n;
+}
+
+export const MAX_REDACT_WORKERS = 64;
+
+/**
+ * Redaction worker threads: "auto" (or absent) = defaultRedactWorkers(), else an integer
+ * 0-MAX_REDACT_WORKERS (0 = redact on the capture thread). For --redact-workers, its environment
+ * variable and the config file key alike.
+ */
+export function parseRedactWorkers(v: unknown, where: string): number {
+  const expected = `auto or an integer 0-${MAX_REDACT_WORKERS}`;
+  if (v === undefined) return defaultRedactWorkers();
+  const s = text(v, where, expected);
+  if (s === 'auto') return defaultRedactWorkers();
+  if (!/^\d+$/.test(s) || Number(s) > MAX_REDACT_WORKERS) throw new ConfigError(`${where}: expected ${expected}, got ${show(v)}`);
+  return Number(s);
 }
 
 /** 0 allowed when `allowZero` (meaning "off"). */

@@ -6,9 +6,10 @@ import type { Metrics } from './metrics';
 
 /**
  * One HTTP port for operations: GET /healthz (200 while the process runs its loop), /readyz (200
- * only while `ready()`), /metrics (Prometheus). Nothing captured is ever served here.
+ * while `notReady()` is empty, else 503 with "not ready: " and the reasons joined by "; "), /metrics
+ * (Prometheus). Nothing captured is ever served here.
  */
-export async function startHttpEndpoints(host: string, port: number, ready: () => boolean, metrics: Metrics, log: Logger): Promise<http.Server> {
+export async function startHttpEndpoints(host: string, port: number, notReady: () => string[], metrics: Metrics, log: Logger): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -18,8 +19,9 @@ export async function startHttpEndpoints(host: string, port: number, ready: () =
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ready\n' : 'not ready\n');
+      const why = notReady();
+      if (why.length === 0) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${why.join('; ')}\n`);
     } else if (path === '/metrics') {
       metrics.render().then(
         (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),

@@ -2,7 +2,7 @@ import type * as http from 'node:http';
 import type * as net from 'node:net';
 import type { Logger } from 'pino';
 import type { Pipeline } from '../pipeline';
-import type { ExchangeSink } from '../sink/exchange-sink';
+import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import type { LiveSource } from './live-source';
 import { Metrics } from './metrics';
 import { startHttpEndpoints } from './http-endpoints';
@@ -24,8 +24,6 @@ export interface LiveRunOptions {
   statsIntervalMs: number;
   /** Optional: source-specific fields of the stats log line (e.g. sniff's libpcap counters). */
   statsFields?: () => Record<string, number>;
-  /** Extra readiness condition (e.g. the sink is not shedding load). */
-  sinkReady?: () => boolean;
   /**
    * Load shedding bound: while the event loop lags more than this (ms, worst of the last 1-2 s),
    * the agent is not keeping up and reports not ready. Default DEFAULT_MAX_EVENT_LOOP_LAG_MS; 0 = off.
@@ -36,18 +34,23 @@ export interface LiveRunOptions {
 }
 
 /**
- * Readiness of a live mode (/readyz, LB health port): the source is bound/open, and the pipeline is
- * not shedding load. Shedding = the event loop lagged more than `maxEventLoopLagMs` in the last
- * 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
- * or the source itself reports falling behind (kernel socket drops in the last seconds), or the
- * sink reports backpressure.
+ * Readiness of a live mode (/readyz, LB health port): the source is bound/open, the pipeline is not
+ * shedding load, and the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
+ * last 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
+ * or the source itself reports falling behind (kernel socket drops in the last seconds). The sink is
+ * unhealthy when it says so (ExchangeSink.healthy, e.g. --sink not connected or spooling).
+ * Returns the reasons for not being ready, one short phrase each; empty = ready. No captured data.
  */
-export function liveReadiness(source: LiveSource, lag: EventLoopLag, maxLagMs: number, sinkReady?: () => boolean): () => boolean {
-  return () =>
-    source.ready() &&
-    !(maxLagMs > 0 && lag.lagMs > maxLagMs) &&
-    !(source.shedding ? source.shedding() : false) &&
-    (sinkReady ? sinkReady() : true);
+export function liveNotReadyReasons(source: LiveSource, lag: EventLoopLag, maxLagMs: number, sink?: Pick<ExchangeSink, 'healthy'>): () => string[] {
+  return () => {
+    const why: string[] = [];
+    if (!source.ready()) why.push('source not bound/open');
+    const lagMs = lag.lagMs;
+    if (maxLagMs > 0 && lagMs > maxLagMs) why.push(`event loop lag ${Math.round(lagMs)} ms over ${maxLagMs} ms`);
+    if (source.shedding?.()) why.push('source shedding load (kernel drops)');
+    if (sink && !sinkHealthy(sink)) why.push('sink not healthy (not delivering: disconnected or spooling)');
+    return why;
+  };
 }
 
 /**
@@ -66,7 +69,8 @@ export async function runLive(
   const lag = new EventLoopLag();
   lag.start();
   const maxLag = opts.maxEventLoopLagMs ?? DEFAULT_MAX_EVENT_LOOP_LAG_MS;
-  const ready = liveReadiness(source, lag, maxLag, opts.sinkReady);
+  const notReady = liveNotReadyReasons(source, lag, maxLag, sink);
+  const ready = (): boolean => notReady().length === 0; // LB health port, the ready gauge
   const metrics = new Metrics(pipeline, () => ({
     ...(source.gauges ? source.gauges() : {}),
     event_loop_lag_seconds: lag.lagMs / 1000,
@@ -77,7 +81,7 @@ export async function runLive(
   let lastPackets = 0;
   const servers: Array<http.Server | net.Server> = [];
   try {
-    if (opts.httpPort) servers.push(await startHttpEndpoints(opts.httpHost, opts.httpPort, ready, metrics, log));
+    if (opts.httpPort) servers.push(await startHttpEndpoints(opts.httpHost, opts.httpPort, notReady, metrics, log));
     if (opts.healthPort) servers.push(await startHealthListener(opts.healthHost, opts.healthPort, ready));
     await source.start((frame) => pipeline.onFrame(frame));
   } catch (err) {

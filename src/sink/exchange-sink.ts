@@ -10,4 +10,15 @@ export interface ExchangeSink {
   write(ex: Exchange): boolean;
   /** Flushes and closes; resolves when every buffered byte is written. */
   close(): Promise<void>;
+  /**
+   * Readiness (/readyz in the live modes): false while the sink cannot keep up or cannot deliver (e.g. the
+   * replay service is unreachable). Undefined = no opinion, counts as healthy. A sink that wraps others
+   * is healthy only while every inner sink is (see sinkHealthy).
+   */
+  readonly healthy?: boolean | undefined;
+}
+
+/** A sink's readiness with "no opinion" (undefined) read as healthy. */
+export function sinkHealthy(sink: Pick<ExchangeSink, 'healthy'>): boolean {
+  return sink.healthy !== false;
 }

@@ -208,4 +208,10 @@ test('configuration errors: one clear line and exit 1', async () => {
   const port0 = await runAgentOnce(['--listen', '127.0.0.1:0']);
   assert.equal(port0.code, 1);
   assert.match(port0.stderr, /--listen: expected an integer 1-65535, got "0"/);
+  // Argument-parser errors: one usage line, exit 1 (main's mapping, which the driver goes through).
+  for (const args of [['--no-such-flag'], ['--listen'], ['stray']]) {
+    const r = await runAgentOnce(args);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^shadowtap: [^\n]+\n$/, r.stderr);
+  }
 });

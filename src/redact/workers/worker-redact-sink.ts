@@ -18,7 +18,7 @@ import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Exchange } from '../../exchange/record';
 import type { Counters } from '../../observe/counters';
-import type { ExchangeSink } from '../../sink/exchange-sink';
+import { sinkHealthy, type ExchangeSink } from '../../sink/exchange-sink';
 import type { RedactConfig } from '../config';
 import type { Redactor } from '../redactor';
 import type { BatchIn, BatchOut, RedactWorkerData } from './redact-worker';
@@ -120,6 +120,11 @@ export class WorkerRedactSink implements ExchangeSink {
       });
     }
     return true;
+  }
+
+  /** Healthy while the inner sink is (this sink's own back-pressure is the main thread redacting, see above). */
+  get healthy(): boolean {
+    return sinkHealthy(this.inner);
   }
 
   /** Redacts and hands on everything written, stops the workers, then closes the inner sink. */

@@ -92,11 +92,13 @@ test('clear errors: addresses, ports, sizes, choices', () => {
   assert.match(message(() => loadMirrorConfig({ 'http-port': '9000', 'health-port': '9000' }, {})), /both 9000/);
   assert.match(message(() => loadMirrorConfig({ listen: '127.0.0.1:6081', 'geneve-listen': '127.0.0.1:6081' }, {})), /same socket/);
   assert.match(message(() => loadMirrorConfig({}, { SHADOWTAP_REDACT: 'maybe' })), /^SHADOWTAP_REDACT: expected true or false/);
-  assert.match(message(() => loadMirrorConfig({ 'redact-workers': 'many' }, {})), /^--redact-workers: expected an integer 0-64, got "many"/);
-  assert.match(message(() => loadMirrorConfig({}, { SHADOWTAP_REDACT_WORKERS: '65' })), /^SHADOWTAP_REDACT_WORKERS: expected an integer 0-64/);
+  assert.match(message(() => loadMirrorConfig({ 'redact-workers': 'many' }, {})), /^--redact-workers: expected auto or an integer 0-64, got "many"$/);
+  assert.match(message(() => loadMirrorConfig({}, { SHADOWTAP_REDACT_WORKERS: '65' })), /^SHADOWTAP_REDACT_WORKERS: expected auto or an integer 0-64, got "65"$/);
   assert.equal(loadMirrorConfig({ 'redact-workers': '0' }, {}).redactWorkers, 0);
   assert.equal(loadMirrorConfig({}, {}, yamlFile('w.yaml', 'redact-workers: 3\n')).redactWorkers, 3);
   assert.equal(loadMirrorConfig({ 'redact-workers': 'auto' }, {}).redactWorkers, defaultRedactWorkers());
+  assert.equal(loadMirrorConfig({}, {}, yamlFile('w-auto.yaml', 'redact-workers: auto\n')).redactWorkers, defaultRedactWorkers());
+  assert.match(message(() => loadMirrorConfig({}, {}, yamlFile('w-bad.yaml', 'redact-workers: 1.5\n'))), /redact-workers: expected auto or an integer 0-64, got 1\.5$/);
 });
 
 test('clear errors: config file problems', () => {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventLoopLag } from '../../../src/live/event-loop-lag';
-import { liveReadiness } from '../../../src/live/live-runner';
+import { liveNotReadyReasons } from '../../../src/live/live-runner';
 import type { LiveSource } from '../../../src/live/live-source';
 
 test('EventLoopLag keeps the worst lag of the current and previous second', () => {
@@ -20,8 +20,8 @@ test('EventLoopLag keeps the worst lag of the current and previous second', () =
   assert.ok(lag.lagMs < 1500);
 });
 
-test('readiness: bound source, lag within bound, no source shedding, sink ready', () => {
-  const state = { bound: true, shedding: false, sink: true };
+test('readiness: bound source, lag within bound, no source shedding, sink healthy; each failure named', () => {
+  const state = { bound: true, shedding: false, sink: true as boolean | undefined };
   const src: LiveSource = {
     name: 't',
     start: async () => undefined,
@@ -29,19 +29,29 @@ test('readiness: bound source, lag within bound, no source shedding, sink ready'
     ready: () => state.bound,
     shedding: () => state.shedding,
   };
+  const sink = {
+    get healthy() {
+      return state.sink;
+    },
+  };
   const lag = new EventLoopLag(100);
-  const ready = liveReadiness(src, lag, 1000, () => state.sink);
-  assert.equal(ready(), true);
+  const reasons = liveNotReadyReasons(src, lag, 1000, sink);
+  assert.deepEqual(reasons(), []);
   state.bound = false;
-  assert.equal(ready(), false);
+  assert.deepEqual(reasons(), ['source not bound/open']);
   state.bound = true;
   state.shedding = true;
-  assert.equal(ready(), false);
+  assert.deepEqual(reasons(), ['source shedding load (kernel drops)']);
   state.shedding = false;
   state.sink = false;
-  assert.equal(ready(), false);
+  assert.deepEqual(reasons(), ['sink not healthy (not delivering: disconnected or spooling)']);
+  state.sink = undefined;
+  assert.deepEqual(reasons(), [], 'a sink with no opinion counts as healthy');
   state.sink = true;
   lag.sample(1500); // 1.5 s stall
-  assert.equal(ready(), false);
-  assert.equal(liveReadiness(src, lag, 0)(), true, 'max lag 0 = off');
+  assert.deepEqual(reasons(), ['event loop lag 1500 ms over 1000 ms']);
+  state.bound = false;
+  assert.equal(reasons().length, 2, 'every reason is listed');
+  state.bound = true;
+  assert.deepEqual(liveNotReadyReasons(src, lag, 0)(), [], 'max lag 0 = off; no sink = no opinion');
 });

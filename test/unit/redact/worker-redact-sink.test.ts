@@ -8,31 +8,18 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { Exchange } from '../../../src/exchange/record';
 import { Counters } from '../../../src/observe/counters';
-import { Pipeline } from '../../../src/pipeline';
-import { readCaptureInput } from '../../../src/source/file-source';
 import { packageRoot } from '../../../src/package-root';
 import { compileRedactor, defaultRedactConfig } from '../../../src/redact';
 import type { ExchangeSink } from '../../../src/sink/exchange-sink';
 import { WorkerRedactSink, type WorkerRedactOptions } from '../../../src/redact/workers/worker-redact-sink';
 import { KEY } from './helpers';
-
-async function captured(): Promise<Exchange[]> {
-  const exs: Exchange[] = [];
-  const p = new Pipeline({ source: 'file:mix.pcap' }, (ex) => exs.push(ex));
-  await readCaptureInput(path.join(packageRoot(), 'pcaps', 'http', 'mix.pcap'), { onFrame: (f) => p.onFrame(f) });
-  p.finish('end_of_input');
-  return exs;
-}
+import { exchangeText, exchangesFromPcap } from '../../helpers/captured-exchanges';
 
 /** The same exchanges a few times over, each numbered (index) so that order is checkable. */
 async function workload(times: number): Promise<Exchange[]> {
   const out: Exchange[] = [];
-  for (let t = 0; t < times; t++) for (const ex of await captured()) out.push({ ...ex, index: out.length });
+  for (let t = 0; t < times; t++) for (const ex of await exchangesFromPcap('http/mix.pcap')) out.push({ ...ex, index: out.length });
   return out;
-}
-
-function text(ex: Exchange): string {
-  return JSON.stringify(ex, (_k, v: unknown) => (v !== null && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('base64') : v));
 }
 
 class Collect implements ExchangeSink {
@@ -40,7 +27,7 @@ class Collect implements ExchangeSink {
   closed = false;
   write(ex: Exchange): boolean {
     assert.equal(this.closed, false, 'written after close');
-    this.got.push(text(ex));
+    this.got.push(exchangeText(ex));
     return true;
   }
   async close(): Promise<void> {
@@ -51,7 +38,7 @@ class Collect implements ExchangeSink {
 async function expected(times: number): Promise<{ lines: string[]; counters: Counters }> {
   const counters = new Counters();
   const r = compileRedactor(defaultRedactConfig(), KEY, counters);
-  return { lines: (await workload(times)).map((ex) => text(r.redact(ex))), counters };
+  return { lines: (await workload(times)).map((ex) => exchangeText(r.redact(ex))), counters };
 }
 
 async function run(times: number, opts: Partial<WorkerRedactOptions>, writeAll?: (sink: ExchangeSink, exs: Exchange[]) => Promise<void>) {

@@ -5,14 +5,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as path from 'node:path';
 import fc from 'fast-check';
 import type { Exchange, HttpMessageCommon } from '../../../src/exchange/record';
-import { Pipeline } from '../../../src/pipeline';
-import { readCaptureInput } from '../../../src/source/file-source';
-import { packageRoot } from '../../../src/package-root';
 import { applyResults, decodeBatch, encodeBatch, encodeResults, type Packed } from '../../../src/redact/workers/transfer';
 import { exchange, hdrs, redactor } from './helpers';
+import { exchangeText, exchangesFromPcap } from '../../helpers/captured-exchanges';
 
 /** A deep copy with Buffers kept Buffers (and on their own memory). */
 function copy(ex: Exchange): Exchange {
@@ -34,11 +31,6 @@ function copy(ex: Exchange): Exchange {
   };
 }
 
-/** Everything a sink could write, bodies as base64. */
-function view(ex: Exchange): unknown {
-  return JSON.parse(JSON.stringify(ex, (_k, v: unknown) => (v !== null && typeof v === 'object' && (v as { type?: string }).type === 'Buffer' ? Buffer.from((v as { data: number[] }).data).toString('base64') : v)));
-}
-
 /** postMessage's structured clone, with the byte buffer transferred. */
 function cross(p: Packed): Packed {
   return structuredClone(p, { transfer: [p.bytes.buffer as ArrayBuffer] });
@@ -57,20 +49,12 @@ function viaTransfer(exs: Exchange[]): Exchange[] {
   return exs;
 }
 
-async function captured(file: string): Promise<Exchange[]> {
-  const exs: Exchange[] = [];
-  const p = new Pipeline({ source: 'file:test' }, (ex) => exs.push(ex));
-  await readCaptureInput(path.join(packageRoot(), 'pcaps', 'http', file), { onFrame: (f) => p.onFrame(f) });
-  p.finish('end_of_input');
-  return exs;
-}
-
 test('captured exchanges (mix.pcap): redacted across the codec = redacted in place, and redaction happened', async () => {
-  const exs = await captured('mix.pcap');
+  const exs = await exchangesFromPcap('http/mix.pcap');
   assert.ok(exs.length >= 10);
   const inline = redactor();
-  const want = exs.map((ex) => view(inline.redact(copy(ex))));
-  const got = viaTransfer(exs.map(copy)).map(view);
+  const want = exs.map((ex) => exchangeText(inline.redact(copy(ex))));
+  const got = viaTransfer(exs.map(copy)).map(exchangeText);
   assert.deepEqual(got, want);
   const hits = exs.map(copy).map((ex) => inline.redact(ex).redactions.length).reduce((a, b) => a + b, 0);
   assert.ok(hits > 10, `mix.pcap has personal data to redact (${hits} rule hits)`);
@@ -115,8 +99,8 @@ test('arbitrary exchanges (missing halves, binary headers and bodies, decode err
         return ex;
       });
       const inline = redactor();
-      const want = exs.map((ex) => view(inline.redact(copy(ex))));
-      assert.deepEqual(viaTransfer(exs.map(copy)).map(view), want);
+      const want = exs.map((ex) => exchangeText(inline.redact(copy(ex))));
+      assert.deepEqual(viaTransfer(exs.map(copy)).map(exchangeText), want);
     },
   ), { numRuns: 300, seed: 20261124 });
 });

@@ -14,9 +14,7 @@ import { JsonlSink } from '../../../src/sink/jsonl-sink';
 import { ByteWriter } from '../../../src/sink/byte-writer';
 import { exchangeToProtoJson } from '../../../src/exchange/proto-json';
 import { emptyCompleteness, type Exchange, type HttpMessageCommon } from '../../../src/exchange/record';
-import { Pipeline } from '../../../src/pipeline';
-import { readCaptureInput } from '../../../src/source/file-source';
-import { packageRoot } from '../../../src/package-root';
+import { exchangesFromPcap } from '../../helpers/captured-exchanges';
 
 function tmpFile(name: string): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'shadowtap-sink-')), name);
@@ -45,10 +43,7 @@ async function sinkOutput(exs: Exchange[]): Promise<Buffer> {
 }
 
 test('jsonl: every exchange of mix.pcap is byte-identical to JSON.stringify of the proto JSON mapping', async () => {
-  const exs: Exchange[] = [];
-  const p = new Pipeline({ source: 'file:mix.pcap' }, (ex) => exs.push(ex));
-  await readCaptureInput(path.join(packageRoot(), 'pcaps', 'http', 'mix.pcap'), { onFrame: (f) => p.onFrame(f) });
-  p.finish('end_of_input');
+  const exs = await exchangesFromPcap('http/mix.pcap');
   assert.ok(exs.length > 10, `mix.pcap gave ${exs.length} exchanges`);
   assert.ok(exs.some((e) => (e.response?.body.length ?? 0) > 0), 'some response has a body');
   const got = await sinkOutput(exs);

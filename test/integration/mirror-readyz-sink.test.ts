@@ -1,0 +1,48 @@
+/**
+ * /readyz follows the delivery sink: a mirror agent whose --sink (behind worker redaction and a tee
+ * to a local file) cannot reach the replay service answers 503 naming the sink, the LB health port
+ * resets; once a collector listens on that port the agent connects and turns ready.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, httpGet, sleep, startAgent, tcpProbe } from './mirror-agent';
+import { startCollector, stop } from './delivery-support';
+
+test('mirror --sink to a closed port: /readyz 503 naming the sink until the collector is up, then 200', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-readyz-sink-'));
+  const [udpPort, httpPort, healthPort, sinkPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const agent = startAgent([
+    '--listen', `127.0.0.1:${udpPort}`, '--http-port', String(httpPort), '--http-host', '127.0.0.1',
+    '--health-port', String(healthPort), '--health-host', '127.0.0.1', '--stats-interval', '0',
+    '--redact-key-file', path.join(dir, 'redact.key'), '--redact-workers', '1',
+    '-o', path.join(dir, 'out.jsonl'), '--sink', `tcp://127.0.0.1:${sinkPort}`, '--spool', 'none',
+  ]);
+  let collector: Awaited<ReturnType<typeof startCollector>> | undefined;
+  try {
+    await agent.started();
+    await sleep(500); // a refused connection attempt or two
+    const r = await httpGet(`http://127.0.0.1:${httpPort}/readyz`);
+    assert.equal(r.status, 503, r.body);
+    assert.match(r.body, /^not ready: sink not healthy/);
+    assert.doesNotMatch(r.body, /source|event loop/, 'the sink is the only reason');
+    assert.equal((await httpGet(`http://127.0.0.1:${httpPort}/healthz`)).status, 200, 'alive, only not ready');
+    assert.equal(await tcpProbe('127.0.0.1', healthPort), 'reset');
+
+    collector = await startCollector(path.join(dir, 'store'), sinkPort);
+    let last = r;
+    for (let i = 0; i < 150 && last.status !== 200; i++) {
+      await sleep(100);
+      last = await httpGet(`http://127.0.0.1:${httpPort}/readyz`);
+    }
+    assert.deepEqual(last, { status: 200, body: 'ready\n' }, 'ready once the collector accepts the connection');
+    assert.equal(await tcpProbe('127.0.0.1', healthPort), 'accepted');
+    assert.equal(await agent.stop(), 0, agent.stderr());
+  } finally {
+    await agent.stop();
+    if (collector) await stop(collector);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
