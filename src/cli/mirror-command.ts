@@ -55,9 +55,10 @@ Operations:
 Every option can also come from the environment as SHADOWTAP_<KEY> (e.g. SHADOWTAP_VNI=42,43,
 SHADOWTAP_REDACT=false). Precedence: flags > environment > config file > defaults.
 
-Ready (/readyz 200, health port accepting) = every UDP socket bound and not shedding load: the event
+The health port accepts while receiving works: every UDP socket bound and not shedding load (the event
 loop lagged at most --max-lag-ms in the last 1-2 s, the kernel dropped no datagram on our sockets in
-the last 2 s, and a --sink is connected and not spooling. Not ready: /readyz 503 lists the reasons.
+the last 2 s). /readyz 200 needs that and, with --sink, a connected sink that is not spooling; when
+not ready, /readyz 503 lists the reasons.
 Exit status: 0 after a clean shutdown; 1 usage or configuration error (bad value, unknown config key,
 port in use); 4 output failed.
 `;

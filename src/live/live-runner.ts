@@ -34,8 +34,8 @@ export interface LiveRunOptions {
 }
 
 /**
- * Readiness of a live mode (/readyz, LB health port): the source is bound/open, the pipeline is not
- * shedding load, and the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
+ * Readiness of a live mode: the source is bound/open, the pipeline is not shedding load, and (when `sink` is
+ * given: /readyz, not the LB health port) the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
  * last 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
  * or the source itself reports falling behind (kernel socket drops in the last seconds). The sink is
  * unhealthy when it says so (ExchangeSink.healthy, e.g. --sink not connected or spooling).
@@ -69,20 +69,25 @@ export async function runLive(
   const lag = new EventLoopLag();
   lag.start();
   const maxLag = opts.maxEventLoopLagMs ?? DEFAULT_MAX_EVENT_LOOP_LAG_MS;
+  // /readyz and the `ready` gauge: the whole path, sink included. The LB health port: the receive path only
+  // (bound, not shedding). The load balancer decides where mirrored packets go; a replay service that is down
+  // is down for every target alike (and a spool keeps what arrives), so it must not take targets out.
   const notReady = liveNotReadyReasons(source, lag, maxLag, sink);
-  const ready = (): boolean => notReady().length === 0; // LB health port, the ready gauge
+  const notReceiving = liveNotReadyReasons(source, lag, maxLag);
+  const receiving = (): boolean => notReceiving().length === 0;
   const metrics = new Metrics(pipeline, () => ({
     ...(source.gauges ? source.gauges() : {}),
     event_loop_lag_seconds: lag.lagMs / 1000,
-    ready: ready() ? 1 : 0,
+    ready: notReady().length === 0 ? 1 : 0,
     source_bound: source.ready() ? 1 : 0,
+    sink_healthy: sinkHealthy(sink) ? 1 : 0,
   }));
   let lastSeen = 0;
   let lastPackets = 0;
   const servers: Array<http.Server | net.Server> = [];
   try {
     if (opts.httpPort) servers.push(await startHttpEndpoints(opts.httpHost, opts.httpPort, notReady, metrics, log));
-    if (opts.healthPort) servers.push(await startHealthListener(opts.healthHost, opts.healthPort, ready));
+    if (opts.healthPort) servers.push(await startHealthListener(opts.healthHost, opts.healthPort, receiving));
     await source.start((frame) => pipeline.onFrame(frame));
   } catch (err) {
     lag.stop();

@@ -1,14 +1,14 @@
 /**
  * /readyz follows the delivery sink: a mirror agent whose --sink (behind worker redaction and a tee
- * to a local file) cannot reach the replay service answers 503 naming the sink, the LB health port
- * resets; once a collector listens on that port the agent connects and turns ready.
+ * to a local file) cannot reach the replay service answers 503 naming the sink, while the LB health port
+ * keeps accepting (receiving works); once a collector listens on that port the agent turns ready.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { freePort, httpGet, sleep, startAgent, tcpProbe } from './mirror-agent';
+import { freePort, httpGet, metricValue, sleep, startAgent, tcpProbe } from './mirror-agent';
 import { startCollector, stop } from './delivery-support';
 
 test('mirror --sink to a closed port: /readyz 503 naming the sink until the collector is up, then 200', async () => {
@@ -29,7 +29,10 @@ test('mirror --sink to a closed port: /readyz 503 naming the sink until the coll
     assert.match(r.body, /^not ready: sink not healthy/);
     assert.doesNotMatch(r.body, /source|event loop/, 'the sink is the only reason');
     assert.equal((await httpGet(`http://127.0.0.1:${httpPort}/healthz`)).status, 200, 'alive, only not ready');
-    assert.equal(await tcpProbe('127.0.0.1', healthPort), 'reset');
+    assert.equal(await tcpProbe('127.0.0.1', healthPort), 'accepted', 'the LB health port follows the receive path only');
+    const metrics = (await httpGet(`http://127.0.0.1:${httpPort}/metrics`)).body;
+    assert.equal(metricValue(metrics, 'shadowtap_sink_healthy'), 0);
+    assert.equal(metricValue(metrics, 'shadowtap_ready'), 0);
 
     collector = await startCollector(path.join(dir, 'store'), sinkPort);
     let last = r;
