@@ -287,11 +287,13 @@ test('loadUdpBatch never throws: missing package, wrong exports, wrong ABI', () 
   assert.match(loadUdpBatch(() => old).reason ?? '', /ABI 0, expected 1/);
 });
 
+// Each receiver maps a 4 MiB slab (~13 ms to open and close on a quiet 2-core machine): 40 of them, and a timeout
+// that a loaded CI machine does not reach (200 took 2.7 s quiet and hit 10 s once in a parallel full run).
 test('lifetime: an unreferenced open receiver survives GC and keeps receiving; closed ones are collected; unref() lets the process exit', { skip: NO_ADDON }, () => {
   const js = `
     const { Receiver } = require('udp-batch');
     const dgram = require('dgram');
-    for (let i = 0; i < 200; i++) new Receiver({ host: '127.0.0.1', port: 0 }, () => {}).close();
+    for (let i = 0; i < 40; i++) new Receiver({ host: '127.0.0.1', port: 0 }, () => {}).close();
     let port = 0;
     (function () { port = new Receiver({ host: '127.0.0.1', port: 0 }, function (n) { console.log('batch', n); this.close(); }).address().port; })();
     for (let i = 0; i < 5; i++) global.gc();
@@ -299,7 +301,7 @@ test('lifetime: an unreferenced open receiver survives GC and keeps receiving; c
     s.send(Buffer.alloc(10), port, '127.0.0.1', () => s.close());
     new Receiver({ host: '127.0.0.1', port: 0 }, () => {}).unref();
   `;
-  const r = spawnSync(process.execPath, ['--expose-gc', '-e', js], { encoding: 'utf8', timeout: 10_000, cwd: process.cwd() });
+  const r = spawnSync(process.execPath, ['--expose-gc', '-e', js], { encoding: 'utf8', timeout: 30_000, cwd: process.cwd() });
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, 'batch 1\n', 'the receiver nobody referenced still got its datagram, then the process exited');
 });
