@@ -11,8 +11,9 @@
  * once, it takes ~75 s):
  *  (a) plain read: a Node loop walking the capture's records with our reader (readCaptureInput, no-op onFrame);
  *  (b) `shadowtap read FILE -o /dev/null --no-redact --stats json`;
- *  (c) the same with redaction on (SHADOWTAP_REDACT_KEY fixed; the default redaction worker threads);
- *  (c0) the same with --redact-workers 0 (redaction on the capture thread);
+ *  (c) the same with redaction on (SHADOWTAP_REDACT_KEY fixed; the default, `auto`, redaction worker threads);
+ *  (c0) the same with --redact-workers 0 (redaction on the capture thread) when `auto` means workers here, else
+ *  (c1) with --redact-workers 1 (one worker thread), so the other setting is always measured beside the default;
  *  (d) `tshark -2` with HTTP desegmentation printing method and status of every HTTP message.
  * Per row: wall s, user+sys CPU s (compare CPU on a shared machine), packets/s, MB/s (capture file bytes), exchanges/s,
  * peak RSS, and the ratios against (a) and (d). Node children report CPU and peak RSS from process.resourceUsage()
@@ -131,12 +132,16 @@ function measurePlain(file: string, runs: number): Row {
   return { name: '(a)', what: 'plain read (Node loop over the records, our reader)', runs: usages, packets, exchanges: null };
 }
 
-type ReadMode = 'no-redact' | 'default' | 'capture-thread';
+type ReadMode = 'no-redact' | 'default' | 'capture-thread' | 'one-worker';
+
+/** What `auto` means for `read` on this machine. */
+const AUTO_WORKERS = defaultRedactWorkers('offline');
 
 const READ_ROWS: Record<ReadMode, { name: string; what: string; flags: string[] }> = {
   'no-redact': { name: '(b)', what: '`shadowtap read -o /dev/null --no-redact`', flags: ['--no-redact'] },
-  default: { name: '(c)', what: `\`shadowtap read -o /dev/null\` (redaction on, the default: ${defaultRedactWorkers()} redaction worker thread(s))`, flags: [] },
+  default: { name: '(c)', what: `\`shadowtap read -o /dev/null\` (redaction on, the default: ${AUTO_WORKERS === 0 ? 'on the capture thread' : `${AUTO_WORKERS} redaction worker thread(s)`})`, flags: [] },
   'capture-thread': { name: '(c0)', what: '`shadowtap read -o /dev/null --redact-workers 0` (redaction on the capture thread)', flags: ['--redact-workers', '0'] },
+  'one-worker': { name: '(c1)', what: '`shadowtap read -o /dev/null --redact-workers 1` (one redaction worker thread)', flags: ['--redact-workers', '1'] },
 };
 
 function measureRead(file: string, runs: number, mode: ReadMode): Row {
@@ -247,7 +252,8 @@ function writeDocs(file: string, section: string): string {
     '`BENCH_PCAP=FILE npm run bench -- --write-docs` (`--runs N`, `--no-tshark`).\n\n' +
     'Rows: (a) a Node loop walking the capture records with our reader (the floor for anything reading the file in\n' +
     'Node); (b) `shadowtap read FILE -o /dev/null --no-redact --stats json`; (c) the same with redaction on (the\n' +
-    'default, on worker threads); (c0) the same with `--redact-workers 0` (redaction on the capture thread); (d) `tshark -2 -r FILE -o tcp.desegment_tcp_streams:TRUE -o http.desegment_body:TRUE -Y http -T fields\n' +
+    'default: `auto` worker threads, none on 1-2 cores); (c0) the same with `--redact-workers 0` (on the capture thread) or, where\n' +
+    '`auto` is 0, (c1) with `--redact-workers 1`; (d) `tshark -2 -r FILE -o tcp.desegment_tcp_streams:TRUE -o http.desegment_body:TRUE -Y http -T fields\n' +
     '-e http.request.method -e http.response.code`. Medians of N runs, each in its own process; tshark median of --tshark-runs. CPU is\n' +
     'user+sys of the process, peak RSS its maxRSS. The machine is shared: compare CPU seconds rather than wall seconds.\n';
   let text = fs.existsSync(docs) ? fs.readFileSync(docs, 'utf8') : intro;
@@ -312,8 +318,13 @@ async function main(): Promise<number> {
   rows.push(measureRead(file, opts.runs, 'no-redact'));
   process.stdout.write('(c) read (redacted) ...\n');
   rows.push(measureRead(file, opts.runs, 'default'));
-  process.stdout.write('(c0) read (redacted on the capture thread) ...\n');
-  rows.push(measureRead(file, opts.runs, 'capture-thread'));
+  if (AUTO_WORKERS === 0) {
+    process.stdout.write('(c1) read (redacted on one worker thread) ...\n');
+    rows.push(measureRead(file, opts.runs, 'one-worker'));
+  } else {
+    process.stdout.write('(c0) read (redacted on the capture thread) ...\n');
+    rows.push(measureRead(file, opts.runs, 'capture-thread'));
+  }
   let tsharkNote = '';
   if (opts.tshark) {
     process.stdout.write(`(d) tshark (${opts.tsharkRuns} run(s); about 75 s each on bench-large) ...\n`);

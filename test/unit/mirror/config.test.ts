@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { loadMirrorConfig, MIRROR_CONFIG_KEYS, envName } from '../../../src/config/mirror-config';
 import { defaultRedactWorkers } from '../../../src/redact/workers/worker-redact-sink';
+import { parseRedactWorkers } from '../../../src/config/values';
 import { ConfigError, parseByteSize, parseHostPort, parseVniList } from '../../../src/config/values';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-config-'));
@@ -99,6 +100,17 @@ test('clear errors: addresses, ports, sizes, choices', () => {
   assert.equal(loadMirrorConfig({ 'redact-workers': 'auto' }, {}).redactWorkers, defaultRedactWorkers());
   assert.equal(loadMirrorConfig({}, {}, yamlFile('w-auto.yaml', 'redact-workers: auto\n')).redactWorkers, defaultRedactWorkers());
   assert.match(message(() => loadMirrorConfig({}, {}, yamlFile('w-bad.yaml', 'redact-workers: 1.5\n'))), /redact-workers: expected auto or an integer 0-64, got 1\.5$/);
+});
+
+test('auto worker count: live keeps one worker even on 2 cores; offline read redacts inline on 1-2 cores', () => {
+  const table: Array<[number, number, number]> = [[1, 1, 0], [2, 1, 0], [3, 2, 2], [4, 3, 3], [16, 8, 8]];
+  for (const [cores, live, offline] of table) {
+    assert.equal(defaultRedactWorkers('live', cores), live, `live, ${cores} cores`);
+    assert.equal(defaultRedactWorkers('offline', cores), offline, `offline, ${cores} cores`);
+  }
+  assert.equal(parseRedactWorkers('auto', 'x', 'offline'), defaultRedactWorkers('offline'));
+  assert.equal(parseRedactWorkers(undefined, 'x', 'offline'), defaultRedactWorkers('offline'));
+  assert.equal(parseRedactWorkers('2', 'x', 'offline'), 2);
 });
 
 test('clear errors: config file problems', () => {
