@@ -48,6 +48,19 @@ function numberEnd(s: string, i: number): number {
   return i;
 }
 
+/**
+ * JSON.stringify(v) for a string: quotes added by hand when nothing in it needs an escape (a quote, a
+ * backslash, a control character, any UTF-16 surrogate: JSON.stringify escapes lone ones), which is the case
+ * for every surrogate value; JSON.stringify otherwise.
+ */
+export function jsonString(v: string): string {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(v);
+  }
+  return '"' + v + '"';
+}
+
 interface Edit { start: number; end: number; repl: string }
 interface Member { start: number; end: number; drop: boolean }
 
@@ -145,7 +158,7 @@ class Walker {
       const v = this.str();
       if (skip) return;
       const r = rule !== undefined ? applyKeyRule(this.ctx, rule, v) : redactText(this.ctx, v, numeric);
-      if (r !== v) this.edit(start, this.i, JSON.stringify(r));
+      if (r !== v) this.edit(start, this.i, jsonString(r));
       return;
     }
     if (c === 123) return this.object(rule, numeric, skip);
@@ -209,7 +222,7 @@ class Walker {
       }
       if (!skip && info.scan) {
         const rk = redactText(ctx, key!);
-        if (rk !== key) this.edit(keyStart, keyEnd, JSON.stringify(rk));
+        if (rk !== key) this.edit(keyStart, keyEnd, jsonString(rk));
       }
       this.ws();
       if (s.charCodeAt(this.i) !== 58) throw FAIL;

@@ -1,5 +1,5 @@
 /**
- * The hand-written validators (one pass, no allocation) against plain reference definitions, on generated
+ * The hand-written validators and encoders (one pass, no allocation) against plain reference definitions, on generated
  * strings drawn from the characters that matter to them.
  */
 import { test } from 'node:test';
@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isIpv4 } from '../../../src/redact/validators';
 import { validDomain } from '../../../src/redact/scan';
+import { jsonString } from '../../../src/redact/json';
 
 const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
 const IPV4 = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
@@ -39,4 +40,18 @@ test('validDomain = split into labels and checked one by one', () => {
   fc.assert(fc.property(fc.array(fc.oneof(chars('a-', 4), fc.constant('x'.repeat(64))), { maxLength: 4 }).map((p) => p.join('.')), (s) => {
     assert.equal(validDomain(s), referenceDomain(s), JSON.stringify(s));
   }));
+  // A span of a longer string: only [from, to) is read.
+  fc.assert(fc.property(chars('ab-.9Z@ ', 6), chars('ab-.9Z', 20), chars('ab-.9Z@ ', 6), (pre, d, post) => {
+    assert.equal(validDomain(pre + d + post, pre.length, pre.length + d.length), referenceDomain(d), JSON.stringify([pre, d, post]));
+  }), { numRuns: 20000 });
+});
+
+test('jsonString = JSON.stringify for every string (quotes, backslashes, controls, lone and paired surrogates)', () => {
+  const unit = fc.oneof(
+    fc.constantFrom('"', '\\', '\n', '\u0000', '\u001f', '\u007f', '\ud800', '\udfff', '\ud83d\ude00', 'é', 'a', '/', '\u2028'),
+    fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)),
+  );
+  fc.assert(fc.property(fc.array(unit, { maxLength: 12 }).map((a) => a.join('')), (v) => {
+    assert.equal(jsonString(v), JSON.stringify(v));
+  }), { numRuns: 20000 });
 });
