@@ -55,12 +55,16 @@ function isAlnum(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 }
 
-/** `s.slice(end - word.length, end)` equals the lower-case ASCII `word`, ignoring case; not before `from`. */
-function endsWithCi(s: string, from: number, end: number, word: string): boolean {
+/**
+ * `s.slice(end - word.length, end)` equals the lower-case ASCII `word`, ignoring the case of ASCII letters;
+ * not before `from`. Builds no string.
+ */
+export function endsWithCi(s: string, from: number, end: number, word: string): boolean {
   const n = word.length;
   if (end - from < n) return false;
   for (let k = 0; k < n; k++) {
-    if ((s.charCodeAt(end - n + k) | 32) !== word.charCodeAt(k)) return false;
+    const c = s.charCodeAt(end - n + k);
+    if ((c >= 65 && c <= 90 ? c | 32 : c) !== word.charCodeAt(k)) return false;
   }
   return true;
 }

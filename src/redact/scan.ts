@@ -7,7 +7,7 @@
  */
 import type { BuiltinDetector } from './config';
 import {
-  F_AT, F_AUTH, F_AWS, F_IBAN, F_IPV4, F_IPV6, F_JWT, F_NUM, prescan,
+  endsWithCi, F_AT, F_AUTH, F_AWS, F_IBAN, F_IPV4, F_IPV6, F_JWT, F_NUM, prescan,
 } from './prescan';
 import { canonicalIpv6 } from './surrogates';
 import { isCard, isIban, isIpv4, isSsn, IBAN_LENGTHS } from './validators';
@@ -77,17 +77,6 @@ export function validDomain(d: string, from = 0, to = d.length): boolean {
 
 /** Our own e-mail surrogates' domain (surrogates.ts): never reported again. */
 const SURROGATE_DOMAIN = 'example.invalid';
-
-/** s.slice(from, to).toLowerCase().endsWith(lower), without building either string; `lower` is lower-case ASCII. */
-function endsWithCi(s: string, from: number, to: number, lower: string): boolean {
-  const n = lower.length;
-  if (to - from < n) return false;
-  for (let k = 0; k < n; k++) {
-    const c = s.charCodeAt(to - n + k);
-    if ((c >= 65 && c <= 90 ? c | 32 : c) !== lower.charCodeAt(k)) return false;
-  }
-  return true;
-}
 
 function scanEmail(s: string, out: Hit[]): void {
   let at = s.indexOf('@');
