@@ -8,7 +8,8 @@
  *   request and every response appears in exactly one emitted exchange; 1xx interim responses (100
  *   Continue, 103 Early Hints) are skipped and counted.
  * - HEAD, 1xx, 204 and 304 responses have no body (decided from the queued request; without one, a status
- *   line right after a response head means that response had none: a HEAD answered). 101 and CONNECT 2xx
+ *   line right after a response head, in the same input or the next, means that response had none: a HEAD
+ *   answered). 101 and CONNECT 2xx
  *   switch protocols: HTTP parsing of the connection stops and later bytes are only counted.
  * - Gaps: inside a Content-Length body the rest of that body is skipped by count and parsing resumes
  *   exactly after it; inside a close-delimited body the body continues to the FIN; elsewhere the message
@@ -132,6 +133,11 @@ class HalfStream implements LlhttpHandler {
   heldBytes = 0;
   heldLost = false;
   heldEntry: Entry | null = null;
+  /**
+   * A response without its request whose head ended the input and announced a body: if the next input
+   * starts with a status line instead, it answered a HEAD and had no body (see bodilessWithoutRequest).
+   */
+  bodilessCandidate: MessageAssembly | null = null;
   /** Capture time of the data being parsed. */
   ts = 0;
 
@@ -182,6 +188,9 @@ class HalfStream implements LlhttpHandler {
       return HEADERS_SKIP_BODY;
     }
     this.setBodyFraming(msg);
+    if (entry.req === null && (this.bodyRemaining > 0 || this.bodyRemaining === -1) && this.parser.headEndsInput()) {
+      this.bodilessCandidate = msg;
+    }
     return HEADERS_PROCEED;
   }
 
@@ -189,7 +198,7 @@ class HalfStream implements LlhttpHandler {
    * A response whose request was not seen may answer a HEAD: its Content-Length then announces a body that
    * never comes, and taking the next response's head as that body would lose it. When the bytes right after
    * the head are a status line (`HTTP/1.`), the response had no body (counted: http_response_bodiless_inferred).
-   * Not decidable when the head ends at the end of the input; then the framing of the headers is used.
+   * When the head ends the input, the same is decided on the next input (bodilessCandidate, feed()).
    */
   private bodilessWithoutRequest(requestMissing: boolean): boolean {
     if (!requestMissing) return false;
@@ -285,6 +294,7 @@ class HalfStream implements LlhttpHandler {
           break;
         }
         default: {
+          if (this.bodilessCandidate !== null && this.bodilessAfterAll(data)) break;
           const ret = this.parser.execute(data);
           if (ret === ERR_OK) return;
           const rest = data.subarray(this.parser.errorOffset);
@@ -304,6 +314,24 @@ class HalfStream implements LlhttpHandler {
         }
       }
     }
+  }
+
+  /**
+   * The candidate's head ended the previous input; `data` is the next input of this direction. When the
+   * candidate is still the message in progress, has no body bytes yet and `data` starts with a status line,
+   * the candidate is finished without a body (as bodilessWithoutRequest would have) and the parser starts
+   * afresh on `data`. Decided once per candidate; fewer than 7 bytes: not decidable, the headers' framing stands.
+   */
+  private bodilessAfterAll(data: Buffer): boolean {
+    const cand = this.bodilessCandidate;
+    this.bodilessCandidate = null;
+    if (cand === null || cand !== this.msg || cand.wireBodySize !== 0 || data.length < 7 || data.toString('latin1', 0, 7) !== 'HTTP/1.') return false;
+    this.conn.counters.inc('http_response_bodiless_inferred');
+    this.bodyRemaining = 0;
+    this.closeDelimited = false;
+    if (this.onMessageComplete() === ERR_PAUSED) this.conn.runDeferred();
+    this.parser.reset();
+    return true;
   }
 
   /** llhttp stopped after a message that may switch protocols; returns the bytes to parse further. */

@@ -372,6 +372,15 @@ export class LlhttpParser {
    * The head's end is the blank line after the line of the last span piece (its last header value or name,
    * or the status line).
    */
+  /**
+   * Only inside onHeadersComplete: true when the message head ends exactly at the end of the current input
+   * (nothing of the message's body, or of anything else, follows in it). Same caveats as peekAfterHead.
+   */
+  headEndsInput(): boolean {
+    const after = this.peekAfterHead(0);
+    return after !== null && after.byteOffset + after.length === (this.chunk as Buffer).byteOffset + this.chunkLen;
+  }
+
   peekAfterHead(n: number): Buffer | null {
     const chunk = this.chunk;
     const e = this.lastSpanEnd;

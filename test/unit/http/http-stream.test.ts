@@ -346,6 +346,46 @@ test('a response without its request followed at once by another status line had
   assert.equal(h.counters.get('http_response_bodiless_inferred'), 1);
 });
 
+test('the same decided on the next segment: a head that ends its segment, then a status line (Content-Length and chunked)', () => {
+  for (const framing of ['Content-Length: 10', 'Transfer-Encoding: chunked']) {
+    const h = harness();
+    h.send(1, res(200, 'OK', [framing])); // nginx answers a HEAD with the head alone in one segment
+    assert.equal(h.out.length, 0, 'not decidable yet');
+    h.send(1, res(404, 'Not Found', ['Content-Length: 5'], 'gone!'));
+    assert.equal(h.out.length, 2, `${framing}: ${JSON.stringify(view(h.out))}`);
+    assert.equal(h.out[0].response?.status, 200);
+    assert.equal(h.out[0].response?.body.length, 0);
+    assert.equal(h.out[1].response?.status, 404);
+    assert.equal(h.out[1].response?.body.toString(), 'gone!');
+    assert.equal(h.counters.get('http_response_bodiless_inferred'), 1);
+  }
+});
+
+test('a head that ends its segment keeps its body when the next segment is that body, or when the request was seen', () => {
+  const h = harness();
+  h.send(1, res(200, 'OK', ['Content-Length: 10']));
+  h.send(1, Buffer.from('0123456789'));
+  h.send(1, res(200, 'OK', ['Content-Length: 2'], 'hi'));
+  assert.equal(h.out.length, 2);
+  assert.equal(h.out[0].response?.body.toString(), '0123456789');
+  assert.equal(h.out[1].response?.body.toString(), 'hi');
+  assert.equal(h.counters.get('http_response_bodiless_inferred'), 0);
+  // Decided once: a later segment that starts like a status line, inside the body, stays body.
+  const k = harness();
+  k.send(1, res(200, 'OK', ['Content-Length: 25']));
+  k.send(1, Buffer.from('abc'));
+  k.send(1, Buffer.from('HTTP/1.1 200 OK\r\n\r\n...'));
+  assert.equal(k.out.length, 1);
+  assert.equal(k.out[0].response?.body.toString(), 'abcHTTP/1.1 200 OK\r\n\r\n...');
+  // With its request seen, a body that arrives in the next segment and starts like a status line stays a body.
+  const p = harness();
+  p.send(0, req('GET', '/doc'));
+  p.send(1, res(200, 'OK', ['Content-Length: 17']));
+  p.send(1, Buffer.from('HTTP/1.1 200 OK\r\n'));
+  assert.equal(p.out[0].response?.body.toString(), 'HTTP/1.1 200 OK\r\n');
+  assert.equal(p.counters.get('http_response_bodiless_inferred'), 0);
+});
+
 test('without its request, a response whose body follows is kept whole (only a status line right after the head means no body)', () => {
   const h = harness();
   h.send(1, res(200, 'OK', ['Content-Length: 12'], 'HTTP/2 text!'));
