@@ -9,8 +9,8 @@
  *   Continue, 103 Early Hints) are skipped and counted.
  * - HEAD, 1xx, 204 and 304 responses have no body (decided from the queued request; without one, a status
  *   line right after a response head, in the same input or the next, means that response had none: a HEAD
- *   answered). 101 and CONNECT 2xx
- *   switch protocols: HTTP parsing of the connection stops and later bytes are only counted.
+ *   answered). 101 and CONNECT 2xx switch protocols: HTTP parsing of the connection stops and later bytes
+ *   are only counted.
  * - Gaps: inside a Content-Length body the rest of that body is skipped by count and parsing resumes
  *   exactly after it; inside a close-delimited body the body continues to the FIN; elsewhere the message
  *   in progress is flagged and emitted, and the direction resyncs at the next start line (resync.ts).
