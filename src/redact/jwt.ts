@@ -31,11 +31,16 @@ function b64urlJson(part: string): string | undefined {
   }
 }
 
+const claimRuleOf = (kind: KeyRule['kind']): KeyRule => ({ name: 'jwt_claim', keys: [], paths: [], kind, mode: 'surrogate', replacement: '' });
+/** One rule object per kind, shared (rules are compared and cached by identity: ctx.ruleHit). */
+const CLAIM_EMAIL = claimRuleOf('email');
+const CLAIM_PHONE = claimRuleOf('phone');
+const CLAIM_TEXT = claimRuleOf('text');
+
 /** Claim rules: configured claim names → shape/email/phone surrogates. */
 function claimRule(ctx: Ctx, key: string): KeyRule | undefined {
   if (!ctx.jwtClaims.has(key)) return undefined;
-  const kind = key === 'email' ? 'email' : key === 'phone_number' ? 'phone' : 'text';
-  return { name: 'jwt_claim', keys: [], paths: [], kind, mode: 'surrogate', replacement: '' };
+  return key === 'email' ? CLAIM_EMAIL : key === 'phone_number' ? CLAIM_PHONE : CLAIM_TEXT;
 }
 
 /** Redacts one JWT; the caller has counted it. Never throws. Top-level tokens come from ctx.results when seen before. */
