@@ -7,11 +7,24 @@
  * every cache hit, so `ex.redactions` and the counters are the same as without the cache.
  * Bounded: at most MAX_ENTRIES results (all namespaces together; cleared when full), inputs longer than
  * MAX_INPUT code units are not cached. Keys are flat copies, never slices of a larger string.
+ * Adaptive: a namespace whose values never repeat (per-request tokens: AWS SigV4 Authorization, a JWT with a
+ * fresh `jti`, nonce cookies) only pays for the cache — a recording, a key copy and an insert per value. When
+ * fewer than 1 in 64 of a namespace's last PROBE_CALLS lookups hit, it skips the cache for its next
+ * BYPASS_CALLS values, then probes again. Results are the same either way (the cache is transparent).
  */
 import type { Ctx } from './ctx';
 
 const MAX_ENTRIES = 8192;
 const MAX_INPUT = 4096;
+const PROBE_CALLS = 1024;
+const BYPASS_CALLS = 16384;
+
+/** Per namespace: lookups and hits in the current probe window, or the values left to bypass. */
+interface Usage {
+  calls: number;
+  hits: number;
+  bypass: number;
+}
 
 interface Entry {
   out: string;
@@ -25,14 +38,27 @@ export class ResultCache {
   /** server address (ctx.keepIp: results depend on it) → namespace → input → entry */
   private readonly servers = new Map<string, Map<string, Map<string, Entry>>>();
   private size = 0;
+  /** Namespaces are header names and token kinds: few; bounded all the same (cleared when full). */
+  private readonly usage = new Map<string, Usage>();
 
   /** `fn(input)` for namespace `ns` (e.g. a header name), from the cache when seen before. */
   run(ctx: Ctx, ns: string, input: string, fn: (input: string) => string): string {
     if (input.length > MAX_INPUT || ctx.depth !== 0) return fn(input);
+    const u = this.usageOf(ns);
+    if (u.bypass > 0) {
+      u.bypass--;
+      return fn(input);
+    }
+    if (++u.calls === PROBE_CALLS) {
+      if (u.hits * 64 < PROBE_CALLS) u.bypass = BYPASS_CALLS;
+      u.calls = 0;
+      u.hits = 0;
+    }
     let spaces = this.servers.get(ctx.keepIp);
     let space = spaces?.get(ns);
     const e = space?.get(input);
     if (e !== undefined) {
+      u.hits++;
       ctx.replay(e.hits, e.counted);
       return e.out;
     }
@@ -54,5 +80,15 @@ export class ResultCache {
     space.set(input.length >= 13 ? (' ' + input).slice(1) : input, { out, hits, counted });
     this.size++;
     return out;
+  }
+
+  private usageOf(ns: string): Usage {
+    let u = this.usage.get(ns);
+    if (u === undefined) {
+      if (this.usage.size >= 256) this.usage.clear();
+      u = { calls: 0, hits: 0, bypass: 0 };
+      this.usage.set(ns, u);
+    }
+    return u;
   }
 }

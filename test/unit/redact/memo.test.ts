@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { defaultRedactConfig, parseRedactRules } from '../../../src/redact';
 import { Ctx } from '../../../src/redact/ctx';
 import { redactJwt } from '../../../src/redact/jwt';
+import { ResultCache } from '../../../src/redact/memo';
 import { dump, exchange, hdrs, KEY, redactor } from './helpers';
 
 const b64 = (o: unknown) => Buffer.from(JSON.stringify(o)).toString('base64url');
@@ -63,4 +64,30 @@ test('a cached JWT replays its claim hits into the current counts; nested (depth
   limited.depth = 0;
   assert.notEqual(nested, top);
   assert.ok(!nested.includes('.'), nested);
+});
+
+test('a namespace whose values never repeat skips the cache after a probe window, then probes again; others stay cached', () => {
+  const ctx = new Ctx(defaultRedactConfig(), KEY);
+  const cache = new ResultCache();
+  let calls = 0;
+  const fn = (v: string): string => {
+    calls++;
+    return v.toUpperCase();
+  };
+  // 1024 distinct values: no hit in the probe window.
+  for (let i = 0; i < 1024; i++) cache.run(ctx, 'authorization', `token-${i}`, fn);
+  calls = 0;
+  assert.equal(cache.run(ctx, 'authorization', 'token-5', fn), 'TOKEN-5');
+  assert.equal(calls, 1, 'bypassed: a value seen in the window is computed again');
+  // Another namespace with repeats is unaffected.
+  for (let i = 0; i < 2000; i++) cache.run(ctx, 'cookie', `sid=${i % 10}`, fn);
+  calls = 0;
+  cache.run(ctx, 'cookie', 'sid=3', fn);
+  assert.equal(calls, 0, 'repeating namespace served from the cache');
+  // After the bypass (16384 values, the call above included) the namespace probes again: a repeat hits.
+  for (let i = 1; i < 16384; i++) cache.run(ctx, 'authorization', `other-${i}`, fn);
+  cache.run(ctx, 'authorization', 'again', fn);
+  calls = 0;
+  assert.equal(cache.run(ctx, 'authorization', 'again', fn), 'AGAIN');
+  assert.equal(calls, 0, 'cached again after the bypass');
 });
