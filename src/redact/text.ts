@@ -109,6 +109,9 @@ export function redactText(ctx: Ctx, s: string, numeric = true): string {
     const f = prescan(s);
     if ((f & (PLAIN_FLAGS | DISPATCH_FLAGS)) === 0) return s;
     if ((f & DISPATCH_FLAGS) === 0) return plainScan(ctx, s, numeric, f);
+    // '@' alone among the dispatch triggers (an e-mail address in a value): no JSON (F_JSON), no URL (needs
+    // ':' = F_KV), no query (needs '=' = F_KV), no normalisation (F_WIDE); only a path ('/…@…') is dispatched.
+    if ((f & DISPATCH_FLAGS) === F_AT && s.charCodeAt(0) !== 47) return plainScan(ctx, s, numeric, f);
     if ((f & DISPATCH_FLAGS) === F_KV && plainUrl(s)) return s;
   }
   if (s.length < 20 && ctx.patterns.length === 0 && WORDY.test(s)) return s;
