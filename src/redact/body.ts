@@ -5,6 +5,7 @@
  * by a placeholder with its size and a keyed digest, never kept raw.
  * Buffers: the input body is borrowed; the result is either the same Buffer (nothing changed) or a new one.
  */
+import { BoundedMap } from '../util/bounded-map';
 import type { Ctx } from './ctx';
 import { redactJsonText } from './json';
 import { redactMultipart } from './multipart';
@@ -18,9 +19,9 @@ export interface MediaType {
   readonly params: ReadonlyMap<string, string>;
 }
 
-/** Parsed Content-Type values: a handful repeat across all traffic. Bounded (cleared when full). */
-const mediaTypes = new Map<string, MediaType>();
 const MEDIA_TYPES_MAX = 256;
+/** Parsed Content-Type values: a handful repeat across all traffic. Bounded (cleared when full). */
+const mediaTypes = new BoundedMap<string, MediaType>(MEDIA_TYPES_MAX);
 
 /** The media type of a Content-Type value; shared and read-only (results are cached by value). */
 export function parseMediaType(v: string | undefined): MediaType {
@@ -28,10 +29,7 @@ export function parseMediaType(v: string | undefined): MediaType {
   let mt = mediaTypes.get(v);
   if (mt === undefined) {
     mt = parseMediaTypeText(v);
-    if (v.length <= 256) {
-      if (mediaTypes.size >= MEDIA_TYPES_MAX) mediaTypes.clear();
-      mediaTypes.set(v, mt);
-    }
+    if (v.length <= 256) mediaTypes.set(v, mt);
   }
   return mt;
 }

@@ -3,6 +3,7 @@
  * start, the keyed surrogate source, and the per-exchange hit counts (reset for every exchange).
  */
 import type { Counters } from '../observe/counters';
+import { BoundedMap } from '../util/bounded-map';
 import {
   BUILTIN_DETECTORS, BuiltinDetector, HeaderRule, KeyRule, Mode, normalizeKey, parseJsonPath, PathSeg, RedactConfig,
 } from './config';
@@ -202,7 +203,7 @@ export class Ctx {
   }
 
   /** Per-key lookups are cached (keys repeat across records); bounded, cleared when full. */
-  private readonly keyCache = new Map<string, KeyInfo>();
+  private readonly keyCache = new BoundedMap<string, KeyInfo>(4096);
 
   /** Rule, allow-list membership and whether the key text itself needs the detectors, for one member name. */
   keyInfo(key: string): KeyInfo {
@@ -216,10 +217,7 @@ export class Ctx {
         // finds no trigger (valid only without user patterns, which the pre-scan cannot see).
         scan: key.length >= 3 && !PLAIN_KEY.test(key) && (this.patterns.length > 0 || prescan(key) !== 0),
       };
-      if (key.length <= 64) {
-        if (this.keyCache.size >= 4096) this.keyCache.clear();
-        this.keyCache.set(key, e);
-      }
+      if (key.length <= 64) this.keyCache.set(key, e);
     }
     return e;
   }

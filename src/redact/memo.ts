@@ -12,6 +12,7 @@
  * fewer than 1 in 64 of a namespace's last PROBE_CALLS lookups hit, it skips the cache for its next
  * BYPASS_CALLS values, then probes again. Results are the same either way (the cache is transparent).
  */
+import { BoundedMap } from '../util/bounded-map';
 import type { Ctx } from './ctx';
 
 const MAX_ENTRIES = 8192;
@@ -39,7 +40,7 @@ export class ResultCache {
   private readonly servers = new Map<string, Map<string, Map<string, Entry>>>();
   private size = 0;
   /** Namespaces are header names and token kinds: few; bounded all the same (cleared when full). */
-  private readonly usage = new Map<string, Usage>();
+  private readonly usage = new BoundedMap<string, Usage>(256);
 
   /** `fn(input)` for namespace `ns` (e.g. a header name), from the cache when seen before. */
   run(ctx: Ctx, ns: string, input: string, fn: (input: string) => string): string {
@@ -85,7 +86,6 @@ export class ResultCache {
   private usageOf(ns: string): Usage {
     let u = this.usage.get(ns);
     if (u === undefined) {
-      if (this.usage.size >= 256) this.usage.clear();
       u = { calls: 0, hits: 0, bypass: 0 };
       this.usage.set(ns, u);
     }

@@ -1,4 +1,5 @@
 import type { Completeness, ConnectionInfo, Exchange, Header, HttpMessageCommon } from '../exchange/record';
+import { BoundedMap } from '../util/bounded-map';
 import type { ExchangeSink } from './exchange-sink';
 import { ByteWriter } from './byte-writer';
 
@@ -263,9 +264,9 @@ interface ConnText {
   ascii: boolean;
   text: string;
 }
-/** By connection id; cleared when it reaches MAX_CONN_TEXTS (a bound, not an LRU: a miss only costs a rebuild). */
-const connTexts = new Map<number, ConnText>();
 const MAX_CONN_TEXTS = 4096;
+/** By connection id; cleared when it reaches MAX_CONN_TEXTS (a bound, not an LRU: a miss only costs a rebuild). */
+const connTexts = new BoundedMap<number, ConnText>(MAX_CONN_TEXTS);
 
 function sameConnection(a: ConnectionInfo, b: ConnectionInfo): boolean {
   return (
@@ -289,7 +290,6 @@ function connection(l: Line, c: ConnectionInfo): void {
   connectionFields(l, c);
   const ascii = l.ascii;
   if (!asciiBefore) l.ascii = false;
-  if (connTexts.size >= MAX_CONN_TEXTS) connTexts.clear();
   const copy: ConnectionInfo = { client: { ...c.client }, server: { ...c.server }, source: c.source, id: c.id, tunnel: c.tunnel, tunnelSource: c.tunnelSource };
   if (c.vni !== undefined) copy.vni = c.vni;
   connTexts.set(c.id, { conn: copy, ascii, text: l.s.slice(before) });

@@ -17,6 +17,7 @@
  */
 
 import { constants as osConstants } from 'node:os';
+import { BoundedMap } from '../util/bounded-map';
 
 /** The `udp-batch` module as built from native/udp-batch/src/udp_batch.c. */
 export interface UdpBatchAddon {
@@ -176,7 +177,7 @@ export class BatchedUdpReceiver {
   private readonly native: NativeReceiver;
   private readonly meta: Int32Array;
   private closed = false;
-  private readonly v4Cache = new Map<number, string>();
+  private readonly v4Cache = new BoundedMap<number, string>(4096);
   private lastV4 = 0;
   private lastV4Text = '';
   private readonly v6Cache: Array<{ a: number; b: number; c: number; d: number; text: string }> = [];
@@ -271,7 +272,6 @@ export class BatchedUdpReceiver {
       let text = this.v4Cache.get(a);
       if (text === undefined) {
         text = this.native.sourceAddress(i);
-        if (this.v4Cache.size >= 4096) this.v4Cache.clear();
         this.v4Cache.set(a, text);
       }
       this.lastV4 = a;

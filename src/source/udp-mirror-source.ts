@@ -98,16 +98,33 @@ export const DEFAULT_RCVBUF_BYTES = 64 * 1024 * 1024;
 /** At most one 'UDP socket error' log line per this many milliseconds (every error is still counted). */
 const SOCKET_ERROR_LOG_MS = 10_000;
 
-interface Listener {
+/**
+ * One listening socket, by receive path (`receiver`). Only successfully bound listeners are kept
+ * (UdpMirrorSource.listeners); each owns its socket or receiver, which stop() closes.
+ */
+type Listener = NativeListener | DgramListener;
+
+interface ListenerCommon {
+  /** Which tunnel the socket receives (--listen: vxlan, --geneve-listen: geneve). */
   kind: 'vxlan' | 'geneve';
   addr: ListenAddress;
   linkType: number;
-  /** dgram receiver. */
-  socket: dgram.Socket | undefined;
-  /** native receiver. */
-  rx: BatchedUdpReceiver | undefined;
-  bound: boolean;
+  /** SO_RCVBUF as getsockopt reported it (Linux: twice the granted size). */
   rcvbufActual: number;
+}
+
+interface NativeListener extends ListenerCommon {
+  receiver: 'native';
+  rx: BatchedUdpReceiver;
+  /** Reading: false while the receiver is stalled (reads keep failing; its socket stays open) and after stop(). */
+  bound: boolean;
+}
+
+interface DgramListener extends ListenerCommon {
+  receiver: 'dgram';
+  socket: dgram.Socket;
+  /** Bound and not closed (the socket's 'close' event clears it). */
+  bound: boolean;
 }
 
 export class UdpMirrorSource implements LiveSource {
@@ -193,7 +210,7 @@ export class UdpMirrorSource implements LiveSource {
     if (addon) return this.bindNative(kind, addr, linkType, addon);
     const type = net.isIPv6(addr.host) ? 'udp6' : 'udp4';
     const socket = dgram.createSocket({ type, reuseAddr: false });
-    const l: Listener = { kind, addr, linkType, socket, rx: undefined, bound: false, rcvbufActual: 0 };
+    const l: DgramListener = { receiver: 'dgram', kind, addr, linkType, socket, bound: false, rcvbufActual: 0 };
     const frame = this.frame;
     socket.on('message', (msg: Buffer, rinfo: dgram.RemoteInfo) => {
       if (this.stopped) return;
@@ -247,9 +264,10 @@ export class UdpMirrorSource implements LiveSource {
   }
 
   private bindNative(kind: Listener['kind'], addr: ListenAddress, linkType: number, addon: NonNullable<UdpBatchLoad['addon']>): void {
-    const l: Listener = { kind, addr, linkType, socket: undefined, rx: undefined, bound: false, rcvbufActual: 0 };
+    let rx: BatchedUdpReceiver;
+    // The callbacks run from the event loop (libuv), never inside open(): `l` is set by then.
     try {
-      l.rx = BatchedUdpReceiver.open(
+      rx = BatchedUdpReceiver.open(
         addon,
         {
           host: addr.host,
@@ -260,7 +278,7 @@ export class UdpMirrorSource implements LiveSource {
           slotSize: this.opts.nativeSlotSize,
           maxBatchesPerWakeup: this.opts.nativeMaxBatchesPerWakeup,
         },
-        (n, rx) => this.onBatch(l, n, rx),
+        (n, batchRx) => this.onBatch(l, n, batchRx),
         (err) => {
           if (err.code === 'ENOTRECOVERABLE') {
             // Reads kept failing: the addon suspended polling and retries with back-off. Not ready
@@ -268,7 +286,7 @@ export class UdpMirrorSource implements LiveSource {
             this.receiverStalls++;
             if (this.stopped || !l.bound) return;
             l.bound = false;
-            this.log.error({ listener: kind, readErrors: l.rx?.readErrors, lastErrno: l.rx?.stats().lastErrno }, 'UDP receiver stalled: reads keep failing; not ready, retrying with back-off');
+            this.log.error({ listener: kind, readErrors: l.rx.readErrors, lastErrno: l.rx.stats().lastErrno }, 'UDP receiver stalled: reads keep failing; not ready, retrying with back-off');
             return;
           }
           // Receive errors on a bound UDP socket are transient (e.g. ENOMEM); count, log, keep going.
@@ -278,9 +296,9 @@ export class UdpMirrorSource implements LiveSource {
     } catch (err) {
       throw listenError(kind, addr, err as NodeJS.ErrnoException);
     }
-    l.bound = true;
+    const l: NativeListener = { receiver: 'native', kind, addr, linkType, rx, bound: true, rcvbufActual: 0 };
     this.listeners.push(l);
-    const rc = l.rx.rcvbuf;
+    const rc = rx.rcvbuf;
     if (rc.errno !== 0) this.log.warn({ listener: kind, requested: rc.requestedBytes, errno: rc.errno }, 'could not set SO_RCVBUF');
     this.reportRcvbuf(l, rc.reportedBytes, rc.forced);
   }
@@ -289,7 +307,7 @@ export class UdpMirrorSource implements LiveSource {
    * One batch from a native receiver: one Frame per datagram, `buf` = the slab (BORROWED until this
    * returns), `off` = the slot. Stops mid-batch when the source is stopped from a frame callback.
    */
-  private onBatch(l: Listener, n: number, rx: BatchedUdpReceiver): void {
+  private onBatch(l: NativeListener, n: number, rx: BatchedUdpReceiver): void {
     if (this.stopped) return;
     if (!l.bound) {
       l.bound = true; // a stalled receiver reads again
@@ -319,9 +337,9 @@ export class UdpMirrorSource implements LiveSource {
     }
   }
 
-  private applyRcvbuf(l: Listener): void {
+  private applyRcvbuf(l: DgramListener): void {
     const want = this.opts.rcvbufBytes;
-    const socket = l.socket!;
+    const socket = l.socket;
     try {
       socket.setRecvBufferSize(want);
     } catch (err) {
@@ -358,14 +376,14 @@ export class UdpMirrorSource implements LiveSource {
       this.listeners.map(
         (l) =>
           new Promise<void>((resolve) => {
-            if (l.rx) {
+            if (l.receiver === 'native') {
               // Also when not bound (stalled): the socket is open and its retry timer armed.
               l.rx.close();
               l.bound = false;
               return resolve();
             }
             if (!l.bound) return resolve();
-            l.socket!.close(() => resolve());
+            l.socket.close(() => resolve());
           }),
       ),
     );
@@ -386,7 +404,9 @@ export class UdpMirrorSource implements LiveSource {
 
   /** Addresses actually bound (port 0 resolved), for tests and logs. */
   boundAddresses(): Array<{ kind: string; address: string; port: number }> {
-    return this.listeners.filter((l) => (l.rx ? !l.rx.isClosed() : l.bound)).map((l) => ({ kind: l.kind, ...(l.rx ? l.rx.address() : l.socket!.address()) }));
+    return this.listeners
+      .filter((l) => (l.receiver === 'native' ? !l.rx.isClosed() : l.bound))
+      .map((l) => ({ kind: l.kind, ...(l.receiver === 'native' ? l.rx.address() : l.socket.address()) }));
   }
 
   pollStats(counters: Counters): void {
@@ -400,7 +420,7 @@ export class UdpMirrorSource implements LiveSource {
     for (const l of this.listeners) g[`udp_rcvbuf_bytes{listener="${l.kind}"}`] = l.rcvbufActual;
     // sk_drops as the native receivers last saw it with a datagram (SO_RXQ_OVFL); undefined without.
     let ovfl: number | undefined;
-    for (const l of this.listeners) if (l.rx?.dropCounterAvailable) ovfl = (ovfl ?? 0) + l.rx.kernelDrops();
+    for (const l of this.listeners) if (l.receiver === 'native' && l.rx.dropCounterAvailable) ovfl = (ovfl ?? 0) + l.rx.kernelDrops();
     if (this.receiverKind === 'native') {
       g.udp_datagrams_truncated = this.truncated;
       counters.set('udp_datagrams_truncated', this.truncated);
