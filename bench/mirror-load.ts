@@ -14,6 +14,8 @@
  *
  * Run:  npx tsc -p tsconfig.json && node dist/bench/mirror-load.js [--pcap FILE] [--rates 25000,50000,...]
  *         [--seconds 3] [--no-redact] [--rcvbuf 64m] [--rcvbuf-force true|false] [--receiver auto|native|dgram] [--redact-workers N|auto] [--prefix mb]
+ *         [--tcpreplay-args "-T nano --pps-multi=32"]  (extra tcpreplay flags: sleep between bursts instead of spinning
+ *         on a core, which leaves the agent both cores of a 2-core machine)
  * --receiver and --rcvbuf-force are passed to the agent as --udp-receiver and --rcvbuf-force.
  * npm:  "bench:mirror": "npm run build && node dist/bench/mirror-load.js"
  */
@@ -37,6 +39,7 @@ const { values } = parseArgs({
     'dst-ip': { type: 'string', default: '10.0.2.50' },
     'src-ip': { type: 'string', default: '10.0.1.15' },
     'max-packets': { type: 'string', default: '20000000' },
+    'tcpreplay-args': { type: 'string', default: '' },
   },
 });
 
@@ -142,7 +145,8 @@ async function runRate(rate: number): Promise<Row> {
     const veth0 = vethRxDropped();
     const cpu0 = cpuTicks(pid);
     const t0 = Date.now();
-    const r = spawnSync('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '-K', '--loop=0', `--pps=${rate}`, `--limit=${limit}`, '-i', `${P}tx0`, values.pcap!], { encoding: 'utf8' });
+    const extra = values['tcpreplay-args']!.split(' ').filter((a) => a.length > 0);
+    const r = spawnSync('ip', ['netns', 'exec', TX, 'tcpreplay', '-q', '-K', '--loop=0', `--pps=${rate}`, `--limit=${limit}`, ...extra, '-i', `${P}tx0`, values.pcap!], { encoding: 'utf8' });
     const out = r.stdout + r.stderr;
     const sentM = /Successful packets:\s+(\d+)/.exec(out) ?? /Actual: (\d+) packets/.exec(out);
     const sent = sentM ? Number(sentM[1]) : limit;

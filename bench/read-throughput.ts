@@ -135,7 +135,7 @@ function measurePlain(file: string, runs: number): Row {
 type ReadMode = 'no-redact' | 'default' | 'capture-thread' | 'one-worker';
 
 /** What `auto` means for `read` on this machine. */
-const AUTO_WORKERS = defaultRedactWorkers('offline');
+const AUTO_WORKERS = defaultRedactWorkers();
 
 const READ_ROWS: Record<ReadMode, { name: string; what: string; flags: string[] }> = {
   'no-redact': { name: '(b)', what: '`shadowtap read -o /dev/null --no-redact`', flags: ['--no-redact'] },

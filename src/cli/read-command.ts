@@ -32,7 +32,7 @@ Options:
       --redact-key-file FILE HMAC key for redaction surrogates (default: $SHADOWTAP_REDACT_KEY or a per-node key)
       --no-redact            write captured values unredacted (warns)
       --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1,
-                              1-8, from 3 cores on; none on 1-2 cores)
+                              at most 8; none on 1-2 cores)
       --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
@@ -100,7 +100,7 @@ export async function runRead(argv: string[]): Promise<number> {
   }
 
   const counters = new Counters();
-  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers', 'offline');
+  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
   const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
   // With --sink and no -o, exchanges go only to the replay service (no stdout copy).

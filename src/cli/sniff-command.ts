@@ -45,7 +45,8 @@ Output (as in read):
       --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
       --redact-key-file FILE HMAC key for redaction surrogates
       --no-redact            write captured values unredacted (warns)
-      --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1, 1-8)
+      --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1,
+                             at most 8; none on 1-2 cores)
       --vxlan-port N / --geneve-port N   UDP ports carrying tunnels (repeatable)
 
 Operations:

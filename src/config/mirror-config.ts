@@ -23,7 +23,7 @@
  *   redact          --no-redact       SHADOWTAP_REDACT            true
  *   redact-rules    --redact-rules    SHADOWTAP_REDACT_RULES      (built-in rules only)
  *   redact-key-file --redact-key-file SHADOWTAP_REDACT_KEY_FILE   ($SHADOWTAP_REDACT_KEY or a per-node key)
- *   redact-workers  --redact-workers  SHADOWTAP_REDACT_WORKERS    auto           redaction threads (0 = on the capture thread; auto = cores - 1, 1-8)
+ *   redact-workers  --redact-workers  SHADOWTAP_REDACT_WORKERS    auto           redaction threads (0 = on the capture thread; auto = cores - 1, at most 8; 0 on 1-2 cores)
  *   max-flows       --max-flows       SHADOWTAP_MAX_FLOWS         (flow table default)
  *
  * Unknown YAML keys are errors (a typo must not silently fall back to a default). Unknown

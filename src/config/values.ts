@@ -45,15 +45,15 @@ export function parseNumber(v: unknown, where: string, min: number, max: number)
 export const MAX_REDACT_WORKERS = 64;
 
 /**
- * Redaction worker threads: "auto" (or absent) = defaultRedactWorkers(mode), else an integer
+ * Redaction worker threads: "auto" (or absent) = defaultRedactWorkers(), else an integer
  * 0-MAX_REDACT_WORKERS (0 = redact on the capture thread). For --redact-workers, its environment
  * variable and the config file key alike.
  */
-export function parseRedactWorkers(v: unknown, where: string, mode: 'live' | 'offline' = 'live'): number {
+export function parseRedactWorkers(v: unknown, where: string): number {
   const expected = `auto or an integer 0-${MAX_REDACT_WORKERS}`;
-  if (v === undefined) return defaultRedactWorkers(mode);
+  if (v === undefined) return defaultRedactWorkers();
   const s = text(v, where, expected);
-  if (s === 'auto') return defaultRedactWorkers(mode);
+  if (s === 'auto') return defaultRedactWorkers();
   if (!/^\d+$/.test(s) || Number(s) > MAX_REDACT_WORKERS) throw new ConfigError(`${where}: expected ${expected}, got ${show(v)}`);
   return Number(s);
 }

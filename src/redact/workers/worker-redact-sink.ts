@@ -43,14 +43,14 @@ export interface WorkerRedactOptions {
 }
 
 /**
- * Default worker count. Live modes: the cores left after the capture thread, at least 1, at most 8 (a worker
- * keeps the capture thread free to drain the socket even on 2 cores). Offline (`read`): the same from 3 cores
- * on, none on 1-2 cores: measured on 2 cores (bench-large), one worker saved 7-16% of wall time for +34% CPU
- * and ~120 MB of RSS (two isolates, two sets of caches, both threads contending for the same two cores).
+ * Default worker count: the cores left after the capture thread, at most 8; none on 1-2 cores. Measured on a
+ * 2-core machine (docs/benchmarks.md): with one worker, `read` of bench-large saved 9% of wall time for 50%
+ * more CPU and ~100 MB of RSS, and `mirror` took 40,000 datagrams/s without loss against 50,000 on the capture
+ * thread alone. Two busy threads there cost 30-50% more CPU each for the same work (shared caches and memory),
+ * more than the overlap gains; a second isolate and its caches come on top.
  */
-export function defaultRedactWorkers(mode: 'live' | 'offline' = 'live', cores = os.availableParallelism()): number {
-  if (mode === 'offline' && cores <= 2) return 0;
-  return Math.min(8, Math.max(1, cores - 1));
+export function defaultRedactWorkers(cores = os.availableParallelism()): number {
+  return cores <= 2 ? 0 : Math.min(8, cores - 1);
 }
 
 const BATCH_BODY_BYTES = 1 << 20;

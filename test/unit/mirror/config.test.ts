@@ -102,15 +102,12 @@ test('clear errors: addresses, ports, sizes, choices', () => {
   assert.match(message(() => loadMirrorConfig({}, {}, yamlFile('w-bad.yaml', 'redact-workers: 1.5\n'))), /redact-workers: expected auto or an integer 0-64, got 1\.5$/);
 });
 
-test('auto worker count: live keeps one worker even on 2 cores; offline read redacts inline on 1-2 cores', () => {
-  const table: Array<[number, number, number]> = [[1, 1, 0], [2, 1, 0], [3, 2, 2], [4, 3, 3], [16, 8, 8]];
-  for (const [cores, live, offline] of table) {
-    assert.equal(defaultRedactWorkers('live', cores), live, `live, ${cores} cores`);
-    assert.equal(defaultRedactWorkers('offline', cores), offline, `offline, ${cores} cores`);
-  }
-  assert.equal(parseRedactWorkers('auto', 'x', 'offline'), defaultRedactWorkers('offline'));
-  assert.equal(parseRedactWorkers(undefined, 'x', 'offline'), defaultRedactWorkers('offline'));
-  assert.equal(parseRedactWorkers('2', 'x', 'offline'), 2);
+test('auto worker count: none on 1-2 cores, then the cores left after the capture thread, at most 8', () => {
+  const table: Array<[number, number]> = [[1, 0], [2, 0], [3, 2], [4, 3], [9, 8], [16, 8]];
+  for (const [cores, workers] of table) assert.equal(defaultRedactWorkers(cores), workers, `${cores} cores`);
+  assert.equal(parseRedactWorkers('auto', 'x'), defaultRedactWorkers());
+  assert.equal(parseRedactWorkers(undefined, 'x'), defaultRedactWorkers());
+  assert.equal(parseRedactWorkers('2', 'x'), 2);
 });
 
 test('clear errors: config file problems', () => {
