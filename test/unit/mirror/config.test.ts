@@ -40,7 +40,7 @@ test('defaults', () => {
   assert.equal(c.redact, true);
   assert.equal(c.maxLagMs, 1000);
   assert.equal(c.redactWorkers, defaultRedactWorkers());
-  assert.ok(c.redactWorkers >= 1 && c.redactWorkers <= 8);
+  assert.ok(c.redactWorkers >= 0 && c.redactWorkers <= 8);
   assert.ok(Object.isFrozen(c));
 });
 
