@@ -329,7 +329,12 @@ class HalfStream implements LlhttpHandler {
     this.conn.counters.inc('http_response_bodiless_inferred');
     this.bodyRemaining = 0;
     this.closeDelimited = false;
-    if (this.onMessageComplete() === ERR_PAUSED) this.conn.runDeferred();
+    // The response ended with its head: its end time is the head's, not this later input's.
+    const ts = this.ts;
+    this.ts = cand.endMicros;
+    const ret = this.onMessageComplete();
+    this.ts = ts;
+    if (ret === ERR_PAUSED) this.conn.runDeferred();
     this.parser.reset();
     return true;
   }

@@ -367,34 +367,45 @@ export class LlhttpParser {
 
   /**
    * Only inside onHeadersComplete: the `n` bytes that follow the message head in the current input (a view,
-   * BORROWED until the callback returns), or null when that is not known here: the head's last line began in
-   * an earlier input, its end is not within 256 bytes of its last piece, or fewer than `n` bytes follow.
-   * The head's end is the blank line after the line of the last span piece (its last header value or name,
-   * or the status line).
+   * BORROWED until the callback returns), or null when that is not known here (see headEnd) or fewer than `n`
+   * bytes follow.
    */
-  /**
-   * Only inside onHeadersComplete: true when the message head ends exactly at the end of the current input
-   * (nothing of the message's body, or of anything else, follows in it). Same caveats as peekAfterHead.
-   */
-  headEndsInput(): boolean {
-    const after = this.peekAfterHead(0);
-    return after !== null && after.byteOffset + after.length === (this.chunk as Buffer).byteOffset + this.chunkLen;
+  peekAfterHead(n: number): Buffer | null {
+    const start = this.headEnd();
+    return start >= 0 && start + n <= this.chunkLen ? (this.chunk as Buffer).subarray(start, start + n) : null;
   }
 
-  peekAfterHead(n: number): Buffer | null {
+  /**
+   * Only inside onHeadersComplete: true when the message head ends exactly at the end of the current input
+   * (nothing of the message's body, or of anything else, follows in it).
+   */
+  headEndsInput(): boolean {
+    return this.chunk !== null && this.headEnd() === this.chunkLen;
+  }
+
+  /**
+   * Offset in the current input just after the message head, or -1 when not known. With a piece of the head
+   * in this input: the blank line after the line of the last piece (last header value or name, or the status
+   * line), searched for within 256 bytes. Without one (the head's last line was in an earlier input), this
+   * input starts with the rest of the blank line: its leading CR/LF bytes, at most 4, are taken as that rest.
+   */
+  private headEnd(): number {
     const chunk = this.chunk;
     const e = this.lastSpanEnd;
     const len = this.chunkLen;
-    if (chunk === null || e < 0) return null;
+    if (chunk === null) return -1;
+    if (e < 0) {
+      let k = 0;
+      while (k < len && k < 4 && (chunk[k] === 0x0d || chunk[k] === 0x0a)) k++;
+      return k > 0 ? k : -1;
+    }
     for (let k = e; k < len && k < e + 256; k++) {
       if (chunk[k] !== 0x0a) continue;
-      let start: number;
-      if (k + 2 < len && chunk[k + 1] === 0x0d && chunk[k + 2] === 0x0a) start = k + 3;
-      else if (k + 1 < len && chunk[k + 1] === 0x0a) start = k + 2;
-      else return null;
-      return start + n <= len ? chunk.subarray(start, start + n) : null;
+      if (k + 2 < len && chunk[k + 1] === 0x0d && chunk[k + 2] === 0x0a) return k + 3;
+      if (k + 1 < len && chunk[k + 1] === 0x0a) return k + 2;
+      return -1; // the line after the last piece is not the blank line: not known here
     }
-    return null;
+    return -1;
   }
 
   /** Clear a pause requested by a callback (ERR_PAUSED). */

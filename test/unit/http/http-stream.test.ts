@@ -361,6 +361,28 @@ test('the same decided on the next segment: a head that ends its segment, then a
   }
 });
 
+test('decided on the next segment: the blank line split from the head; the end time stays that of the head', () => {
+  const head = 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n';
+  for (const [a, b] of [[head, '\r\n'], [head.slice(0, -1), '\n\r\n'], [head + '\r', '\n']]) {
+    const h = harness();
+    h.send(1, a, 1000);
+    h.send(1, b, 1001);
+    h.send(1, res(404, 'Not Found', ['Content-Length: 1'], 'x'), 60_000_000);
+    assert.equal(h.out.length, 2, `${JSON.stringify([a, b])}: ${JSON.stringify(view(h.out))}`);
+    assert.equal(h.out[0].response?.body.length, 0);
+    assert.equal(h.out[0].response?.endMicros, 1001, 'ends with its head, not when the next response came');
+    assert.equal(h.out[1].response?.status, 404);
+    assert.equal(h.out[1].response?.body.toString(), 'x');
+    assert.equal(h.counters.get('http_response_bodiless_inferred'), 1);
+  }
+  // The blank line split off, and the next response in the same segment: decided at once.
+  const h = harness();
+  h.send(1, head);
+  h.send(1, Buffer.concat([Buffer.from('\r\n'), res(204, 'No Content', [])]));
+  assert.equal(h.out.length, 2, JSON.stringify(view(h.out)));
+  assert.equal(h.out[1].response?.status, 204);
+});
+
 test('a head that ends its segment keeps its body when the next segment is that body, or when the request was seen', () => {
   const h = harness();
   h.send(1, res(200, 'OK', ['Content-Length: 10']));
