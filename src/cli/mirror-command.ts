@@ -45,7 +45,7 @@ Operations:
       --health-port N          TCP port for NLB/GWLB health checks: accepts while ready, resets
                                otherwise (default ${MIRROR_DEFAULTS['health-port']}, the NLB default "traffic port"; 0 = off)
       --health-host ADDR       (default 0.0.0.0)
-      --http-port N            GET /healthz /readyz /metrics (default ${MIRROR_DEFAULTS['http-port']}; 0 = off)
+      --http-port N            GET /healthz /readyz /readyz/sink /metrics (default ${MIRROR_DEFAULTS['http-port']}; 0 = off)
       --http-host ADDR         (default 0.0.0.0)
       --max-lag-ms N           not ready while the event loop lags more than N ms (default 1000; 0 = off)
       --stats-interval S       seconds between stats log lines (default 60; 0 = never)
@@ -56,10 +56,10 @@ Operations:
 Every option can also come from the environment as SHADOWTAP_<KEY> (e.g. SHADOWTAP_VNI=42,43,
 SHADOWTAP_REDACT=false). Precedence: flags > environment > config file > defaults.
 
-The health port accepts while receiving works: every UDP socket bound and not shedding load (the event
+Ready (/readyz 200, health port accepting) = every UDP socket bound and not shedding load: the event
 loop lagged at most --max-lag-ms in the last 1-2 s, the kernel dropped no datagram on our sockets in
-the last 2 s). /readyz 200 needs that and, with --sink, a connected sink that is not spooling; when
-not ready, /readyz 503 lists the reasons.
+the last 2 s. Not ready: /readyz 503 lists the reasons. /readyz/sink adds the --sink's health
+(connected, not spooling); it is not part of readiness, which decides where the mirror goes.
 Exit status: 0 after a clean shutdown; 1 usage or configuration error (bad value, unknown config key,
 port in use); 4 output failed.
 `;

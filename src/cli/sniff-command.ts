@@ -20,8 +20,9 @@ const HELP = `Usage: shadowtap sniff -i IFACE [-i IFACE ...] [options]
 
 Captures on network interfaces with libpcap (the node sniffer of the Kubernetes DaemonSet) and writes
 the HTTP exchanges it sees, redacted, to stdout or -o FILE, until SIGTERM/SIGINT (open exchanges are
-flushed as partial). Serves /healthz, /readyz and Prometheus /metrics on --http-port; /readyz is 503,
-with the reasons, while no interface is open, the event loop lags, or a --sink is disconnected or spooling.
+flushed as partial). Serves /healthz, /readyz, /readyz/sink and Prometheus /metrics on --http-port;
+/readyz is 503, with the reasons, while no interface is open or the event loop lags; /readyz/sink also
+while a --sink is disconnected or spooling.
 
 Capture:
   -i, --interface IFACE      a device name (eth0), a glob (veth*, 'cali*'), or any; repeatable. Devices
@@ -50,7 +51,7 @@ Output (as in read):
       --vxlan-port N / --geneve-port N   UDP ports carrying tunnels (repeatable)
 
 Operations:
-      --http-port N          /healthz /readyz /metrics (default ${SNIFF_DEFAULT_HTTP_PORT}; 0 = off)
+      --http-port N          /healthz /readyz /readyz/sink /metrics (default ${SNIFF_DEFAULT_HTTP_PORT}; 0 = off)
       --http-host ADDR       (default 0.0.0.0)
       --stats-interval S     seconds between stats log lines (default 60; 0 = never)
       --log-level LEVEL      pino level (default info; env SHADOWTAP_LOG_LEVEL)

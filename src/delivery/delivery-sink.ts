@@ -140,7 +140,7 @@ export class DeliverySink implements ExchangeSink {
     return this.mem.length + this.resend.length + this.inflight.size + this.twinCount + (this.spool ? this.spool.pendingBatches : 0);
   }
 
-  /** Ready means connected and not shedding load to the spool (for /readyz). */
+  /** Healthy means connected and not shedding load to the spool (for /readyz/sink). */
   get healthy(): boolean {
     return this.ready && this.memBytes <= this.o.memoryBytes;
   }

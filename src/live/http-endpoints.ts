@@ -4,12 +4,20 @@ import type { Logger } from 'pino';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import type { Metrics } from './metrics';
 
+/** Reasons for not being ready, one short phrase each; empty = ready. */
+export interface Readiness {
+  /** The receive path: /readyz. */
+  notReady: () => string[];
+  /** The receive path and the sink (delivering, not spooling): /readyz/sink. */
+  sinkNotHealthy: () => string[];
+}
+
 /**
  * One HTTP port for operations: GET /healthz (200 while the process runs its loop), /readyz (200
- * while `notReady()` is empty, else 503 with "not ready: " and the reasons joined by "; "), /metrics
- * (Prometheus). Nothing captured is ever served here.
+ * while `notReady()` is empty, else 503 with "not ready: " and the reasons joined by "; "), /readyz/sink
+ * (the same with the sink's health added), /metrics (Prometheus). Nothing captured is ever served here.
  */
-export async function startHttpEndpoints(host: string, port: number, notReady: () => string[], metrics: Metrics, log: Logger): Promise<http.Server> {
+export async function startHttpEndpoints(host: string, port: number, readiness: Readiness, metrics: Metrics, log: Logger): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -18,8 +26,8 @@ export async function startHttpEndpoints(host: string, port: number, notReady: (
     }
     if (path === '/healthz') {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
-    } else if (path === '/readyz') {
-      const why = notReady();
+    } else if (path === '/readyz' || path === '/readyz/sink') {
+      const why = path === '/readyz' ? readiness.notReady() : readiness.sinkNotHealthy();
       if (why.length === 0) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
       else res.writeHead(503, { 'content-type': 'text/plain' }).end(`not ready: ${why.join('; ')}\n`);
     } else if (path === '/metrics') {

@@ -34,8 +34,8 @@ export interface LiveRunOptions {
 }
 
 /**
- * Readiness of a live mode: the source is bound/open, the pipeline is not shedding load, and (when `sink` is
- * given: /readyz, not the LB health port) the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
+ * Readiness of a live mode: the source is bound/open and the pipeline is not shedding load; with `sink` given
+ * (/readyz/sink), also that the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
  * last 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
  * or the source itself reports falling behind (kernel socket drops in the last seconds). The sink is
  * unhealthy when it says so (ExchangeSink.healthy, e.g. --sink not connected or spooling).
@@ -69,16 +69,17 @@ export async function runLive(
   const lag = new EventLoopLag();
   lag.start();
   const maxLag = opts.maxEventLoopLagMs ?? DEFAULT_MAX_EVENT_LOOP_LAG_MS;
-  // /readyz and the `ready` gauge: the whole path, sink included. The LB health port: the receive path only
-  // (bound, not shedding). The load balancer decides where mirrored packets go; a replay service that is down
-  // is down for every target alike (and a spool keeps what arrives), so it must not take targets out.
-  const notReady = liveNotReadyReasons(source, lag, maxLag, sink);
-  const notReceiving = liveNotReadyReasons(source, lag, maxLag);
-  const receiving = (): boolean => notReceiving().length === 0;
+  // /readyz, the LB health port and the `ready` gauge: the receive path (bound, not shedding). The sink's
+  // health is /readyz/sink and the `sink_healthy` gauge, never readiness: readiness decides where mirrored
+  // packets go (the LB health check; Kubernetes drops a not-ready pod from the Service the NLB targets), and
+  // a replay service that is down is down for every target alike while the spool keeps what arrives.
+  const notReady = liveNotReadyReasons(source, lag, maxLag);
+  const ready = (): boolean => notReady().length === 0;
+  const sinkNotHealthy = liveNotReadyReasons(source, lag, maxLag, sink);
   const metrics = new Metrics(pipeline, () => ({
     ...(source.gauges ? source.gauges() : {}),
     event_loop_lag_seconds: lag.lagMs / 1000,
-    ready: notReady().length === 0 ? 1 : 0,
+    ready: ready() ? 1 : 0,
     source_bound: source.ready() ? 1 : 0,
     sink_healthy: sinkHealthy(sink) ? 1 : 0,
   }));
@@ -86,8 +87,8 @@ export async function runLive(
   let lastPackets = 0;
   const servers: Array<http.Server | net.Server> = [];
   try {
-    if (opts.httpPort) servers.push(await startHttpEndpoints(opts.httpHost, opts.httpPort, notReady, metrics, log));
-    if (opts.healthPort) servers.push(await startHealthListener(opts.healthHost, opts.healthPort, receiving));
+    if (opts.httpPort) servers.push(await startHttpEndpoints(opts.httpHost, opts.httpPort, { notReady, sinkNotHealthy }, metrics, log));
+    if (opts.healthPort) servers.push(await startHealthListener(opts.healthHost, opts.healthPort, ready));
     await source.start((frame) => pipeline.onFrame(frame));
   } catch (err) {
     lag.stop();

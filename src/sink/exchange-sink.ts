@@ -11,14 +11,14 @@ export interface ExchangeSink {
   /** Flushes and closes; resolves when every buffered byte is written. */
   close(): Promise<void>;
   /**
-   * Readiness (/readyz in the live modes): false while the sink cannot keep up or cannot deliver (e.g. the
+   * Health (/readyz/sink and the sink_healthy gauge in the live modes): false while the sink cannot keep up or cannot deliver (e.g. the
    * replay service is unreachable). Undefined = no opinion, counts as healthy. A sink that wraps others
    * is healthy only while every inner sink is (see sinkHealthy).
    */
   readonly healthy?: boolean | undefined;
 }
 
-/** A sink's readiness with "no opinion" (undefined) read as healthy. */
+/** A sink's health with "no opinion" (undefined) read as healthy. */
 export function sinkHealthy(sink: Pick<ExchangeSink, 'healthy'>): boolean {
   return sink.healthy !== false;
 }

@@ -1,7 +1,8 @@
 /**
- * /readyz follows the delivery sink: a mirror agent whose --sink (behind worker redaction and a tee
- * to a local file) cannot reach the replay service answers 503 naming the sink, while the LB health port
- * keeps accepting (receiving works); once a collector listens on that port the agent turns ready.
+ * /readyz/sink follows the delivery sink: a mirror agent whose --sink (behind worker redaction and a tee
+ * to a local file) cannot reach the replay service answers 503 there naming the sink, while /readyz and the
+ * LB health port stay ready (receiving works: readiness decides where mirrored packets go); once a
+ * collector listens on that port /readyz/sink turns 200.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,7 +12,7 @@ import * as path from 'node:path';
 import { freePort, httpGet, metricValue, sleep, startAgent, tcpProbe } from './mirror-agent';
 import { startCollector, stop } from './delivery-support';
 
-test('mirror --sink to a closed port: /readyz 503 naming the sink until the collector is up, then 200', async () => {
+test('mirror --sink to a closed port: /readyz/sink 503 naming the sink until the collector is up, /readyz 200 throughout', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-readyz-sink-'));
   const [udpPort, httpPort, healthPort, sinkPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
   const agent = startAgent([
@@ -24,23 +25,25 @@ test('mirror --sink to a closed port: /readyz 503 naming the sink until the coll
   try {
     await agent.started();
     await sleep(500); // a refused connection attempt or two
-    const r = await httpGet(`http://127.0.0.1:${httpPort}/readyz`);
+    const r = await httpGet(`http://127.0.0.1:${httpPort}/readyz/sink`);
     assert.equal(r.status, 503, r.body);
     assert.match(r.body, /^not ready: sink not healthy/);
     assert.doesNotMatch(r.body, /source|event loop/, 'the sink is the only reason');
-    assert.equal((await httpGet(`http://127.0.0.1:${httpPort}/healthz`)).status, 200, 'alive, only not ready');
+    assert.deepEqual(await httpGet(`http://127.0.0.1:${httpPort}/readyz`), { status: 200, body: 'ready\n' }, 'receiving works: ready');
+    assert.equal((await httpGet(`http://127.0.0.1:${httpPort}/healthz`)).status, 200);
     assert.equal(await tcpProbe('127.0.0.1', healthPort), 'accepted', 'the LB health port follows the receive path only');
     const metrics = (await httpGet(`http://127.0.0.1:${httpPort}/metrics`)).body;
     assert.equal(metricValue(metrics, 'shadowtap_sink_healthy'), 0);
-    assert.equal(metricValue(metrics, 'shadowtap_ready'), 0);
+    assert.equal(metricValue(metrics, 'shadowtap_ready'), 1);
 
     collector = await startCollector(path.join(dir, 'store'), sinkPort);
     let last = r;
     for (let i = 0; i < 150 && last.status !== 200; i++) {
       await sleep(100);
-      last = await httpGet(`http://127.0.0.1:${httpPort}/readyz`);
+      last = await httpGet(`http://127.0.0.1:${httpPort}/readyz/sink`);
     }
-    assert.deepEqual(last, { status: 200, body: 'ready\n' }, 'ready once the collector accepts the connection');
+    assert.deepEqual(last, { status: 200, body: 'ready\n' }, 'the sink is healthy once the collector accepts the connection');
+    assert.equal(metricValue((await httpGet(`http://127.0.0.1:${httpPort}/metrics`)).body, 'shadowtap_sink_healthy'), 1);
     assert.equal(await tcpProbe('127.0.0.1', healthPort), 'accepted');
     assert.equal(await agent.stop(), 0, agent.stderr());
   } finally {
