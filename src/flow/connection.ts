@@ -1,7 +1,7 @@
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type DecodedPacket } from '../decode/decoded-packet';
 import type { Counters } from '../observe/counters';
 import { HalfStream, type HalfStreamLimits, type ReassemblyBudget } from '../reassembly/half-stream';
-import { seqAdd } from '../reassembly/seq';
+import { seqAdd, seqDiff } from '../reassembly/seq';
 import type { CloseReason, Dir, StreamSink } from '../reassembly/stream-sink';
 import type { ConnectionMeta } from './connection-meta';
 import { FlowKey } from './flow-key';
@@ -96,7 +96,13 @@ export class Connection extends FlowKey {
     const dataSeq = syn ? seqAdd(seq, 1) : seq;
     const len = pkt.payloadLen;
     const missing = pkt.payloadMissing;
-    if (len + missing > 0) h.segment(dataSeq, pkt.buf, pkt.payloadOff, len, missing, ts);
+    if (len + missing > 0) {
+      if (hasAck && p.started && this.sink.onPeerAck !== undefined) {
+        const acked = seqDiff(ack, p.startSeq);
+        if (acked >= 0) this.sink.onPeerAck(dir, acked);
+      }
+      h.segment(dataSeq, pkt.buf, pkt.payloadOff, len, missing, ts);
+    }
 
     if (hasAck) {
       if (p.started) p.ack(ack, ts);

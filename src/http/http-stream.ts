@@ -154,6 +154,7 @@ class HalfStream implements LlhttpHandler {
 
   onMessageBegin(): void {
     this.msg = new MessageAssembly(this.isRequest, this.ts);
+    if (this.isRequest) this.msg.peerAcked = this.conn.clientAcked;
     this.entry = null;
     this.bodyRemaining = -1;
     this.closeDelimited = false;
@@ -236,6 +237,7 @@ class HalfStream implements LlhttpHandler {
   onMessageComplete(): number {
     const msg = this.msg as MessageAssembly;
     this.msg = null;
+    if (!this.isRequest) this.conn.responseSeen();
     msg.rawTrailers = this.parser.head.trailers;
     msg.endMicros = this.ts;
     if (!this.isRequest && this.entry === null) {
@@ -595,6 +597,14 @@ class HttpStream implements StreamSink {
   /** Directions that started with a gap before the roles were known. */
   private startGap: [boolean, boolean] = [false, false];
   private readonly fifo: Entry[] = [];
+  /** Bytes of each direction's stream so far (data and gaps), and where the input being parsed began. */
+  private readonly streamBytes: [number, number] = [0, 0];
+  private readonly inputStart: [number, number] = [0, 0];
+  /** Server-stream bytes the client had acknowledged at its latest segment (-1: unknown). */
+  clientAcked = -1;
+  private readonly peerAcked: [number, number] = [-1, -1];
+  /** Server-stream offset by which every response we parsed had ended (at most the end of that input). */
+  private responsesSeenTo = 0;
   /** Entry of the last request whose head completed; of the last response paired. */
   lastRequestEntry: Entry | null = null;
   lastResponseEntry: Entry | null = null;
@@ -642,9 +652,19 @@ class HttpStream implements StreamSink {
     }
   }
 
+  onPeerAck(dir: Dir, acked: number): void {
+    this.peerAcked[dir] = acked;
+    if (this.decided && dir === this.clientDir) this.clientAcked = acked;
+  }
+
   onData(dir: Dir, data: Buffer, tsMicros: number): void {
     if (this.closed || data.length === 0) return;
-    if (!this.decided) this.decide(dir, data);
+    this.inputStart[dir] = this.streamBytes[dir];
+    this.streamBytes[dir] += data.length;
+    if (!this.decided) {
+      this.decide(dir, data);
+      this.clientAcked = this.peerAcked[this.clientDir];
+    }
     const h = this.halves[dir] as HalfStream;
     h.ts = tsMicros;
     h.feed(data);
@@ -653,6 +673,7 @@ class HttpStream implements StreamSink {
 
   onGap(dir: Dir, n: number, tsMicros: number, truncated: boolean): void {
     if (this.closed || n <= 0) return;
+    this.streamBytes[dir] += n;
     if (!this.decided) {
       this.startGap[dir] = true;
       this.counters.inc('http_gap_bytes', n);
@@ -719,7 +740,49 @@ class HttpStream implements StreamSink {
     this.pairingUncertain = false;
   }
 
+  /** A response of the server was parsed to its end: the client cannot have acknowledged it as lost. */
+  responseSeen(): void {
+    this.responsesSeenTo = this.streamBytes[this.clientDir === 0 ? 1 : 0];
+  }
+
+  /**
+   * After a gap, before pairing the response whose head starts at server-stream offset >= `start`: how
+   * many of the requests waiting for a response had theirs in the gap. Each waiting request sent after
+   * the client had acknowledged more of the server's stream than the request before it, and more than
+   * the responses we parsed cover (but not past `start`), shows one response that ended, unseen, between
+   * the two requests; responses come in request order, so that many of the oldest waiting requests were
+   * answered in the gap. Plain keep-alive (one request at a time) is repaired exactly; a pipelined burst
+   * without such steps counts none (flagged as before). A lower bound: never pairs a response too late.
+   */
+  private lostResponses(start: number): number {
+    let lost = 0;
+    let prev = -1;
+    let first = true;
+    for (const e of this.fifo) {
+      if (e.res !== null || e.req === null) continue;
+      const a = e.req.peerAcked;
+      if (!first && prev >= 0 && a > prev && a > this.responsesSeenTo && a <= start) lost++;
+      prev = a;
+      first = false;
+    }
+    return lost;
+  }
+
   pairResponse(msg: MessageAssembly): Entry {
+    if (this.pairingUncertain) {
+      let lost = this.lostResponses(this.inputStart[this.clientDir === 0 ? 1 : 0]);
+      for (let i = 0; lost > 0 && i < this.fifo.length; ) {
+        const e = this.fifo[i];
+        if (e.res !== null || e.req === null || !e.req.done) {
+          i++;
+          continue;
+        }
+        this.fifo.splice(i, 1);
+        this.counters.inc('http_responses_lost_inferred');
+        this.emitEntry(e, 'response_lost');
+        lost--;
+      }
+    }
     for (const e of this.fifo) {
       if (e.res === null && e.req !== null) {
         e.res = msg;

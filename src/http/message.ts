@@ -32,6 +32,11 @@ const NO_HEADERS: Header[] = [];
 const NO_ENCODINGS: string[] = [];
 
 export class MessageAssembly {
+  /**
+   * Requests: how much of the server's stream the client had acknowledged when this request began (see
+   * HttpStream.lostResponses), -1 when unknown.
+   */
+  peerAcked = -1;
   method = '';
   url = '';
   status = 0;

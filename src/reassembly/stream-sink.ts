@@ -19,6 +19,12 @@ export interface StreamSink {
    * `truncated` is true when the loss comes from packets cut by snaplen / the mirror's packet length.
    */
   onGap(dir: Dir, n: number, tsMicros: number, truncated: boolean): void;
+  /**
+   * The segment of direction `dir` being applied acknowledges the first `acked` bytes of the other
+   * direction's stream, counted from where that stream starts (as its onData and onGap bytes are counted).
+   * Called before the segment's own bytes are delivered; optional (the pairing of HTTP responses uses it).
+   */
+  onPeerAck?(dir: Dir, acked: number): void;
   /** Direction `dir` ended: its FIN was reached in order, or a RST arrived. */
   onEnd(dir: Dir, reason: 'fin' | 'rst', tsMicros: number): void;
   /** The connection is gone; flush everything. Called exactly once, last. */

@@ -285,6 +285,62 @@ test('JSON view of a simple exchange is stable', () => {
   });
 });
 
+test('a response lost whole in plain keep-alive: the client ACKs show it, the next response pairs with its own request', () => {
+  const r1 = res(200, 'OK', ['Content-Length: 2'], 'r1');
+  const r2 = res(200, 'OK', ['Content-Length: 2'], 'r2');
+  const r3 = res(200, 'OK', ['Content-Length: 2'], 'r3');
+  const h = harness();
+  h.sink.onPeerAck?.(0, 0);
+  h.send(0, req('GET', '/1'), 1);
+  h.send(1, r1, 2);
+  h.sink.onPeerAck?.(0, r1.length); // the client had read /1's response before asking /2
+  h.send(0, req('GET', '/2'), 3);
+  h.sink.onGap(1, r2.length, 4, false); // /2's response never reached the capture
+  h.sink.onPeerAck?.(0, r1.length + r2.length); // ... but the client had it before asking /3
+  h.send(0, req('GET', '/3'), 5);
+  h.send(1, r3, 6);
+  h.sink.onPeerAck?.(0, r1.length + r2.length + r3.length);
+  h.send(0, req('GET', '/4'), 7);
+  h.send(1, res(200, 'OK', ['Content-Length: 2'], 'r4'), 8);
+  h.sink.onClose('end_of_input', 9);
+  const byUrl = new Map(h.out.map((e) => [e.request?.url, e]));
+  assert.equal(byUrl.get('/1')?.response?.body.toString(), 'r1');
+  assert.equal(byUrl.get('/2')?.response, undefined);
+  assert.equal(byUrl.get('/2')?.completeness.responseMissing, true);
+  assert.equal(byUrl.get('/2')?.completeness.closeReason, 'response_lost');
+  assert.equal(byUrl.get('/3')?.response?.body.toString(), 'r3', 'paired with its own request, not with /2');
+  assert.equal(byUrl.get('/4')?.response?.body.toString(), 'r4');
+  assert.equal(byUrl.get('/4')?.completeness.pairingUncertain, false, 'the queue lines up again');
+  assert.equal(h.counters.get('http_responses_lost_inferred'), 1);
+});
+
+test('pipelined requests: only ACK steps between waiting requests count as lost responses', () => {
+  const r1 = res(200, 'OK', ['Content-Length: 2'], 'r1');
+  // /1 and /2 pipelined (same ACK); /1's response lost; /3 sent after the client read it.
+  const h = harness();
+  h.sink.onPeerAck?.(0, 0);
+  h.send(0, req('GET', '/1') + req('GET', '/2'), 1);
+  h.sink.onGap(1, r1.length, 2, false);
+  h.sink.onPeerAck?.(0, r1.length);
+  h.send(0, req('GET', '/3'), 3);
+  h.send(1, res(200, 'OK', ['Content-Length: 2'], 'r2'), 4);
+  h.send(1, res(200, 'OK', ['Content-Length: 2'], 'r3'), 5);
+  h.sink.onClose('end_of_input', 6);
+  const byUrl = new Map(h.out.map((e) => [e.request?.url, e]));
+  assert.equal(byUrl.get('/1')?.completeness.closeReason, 'response_lost');
+  assert.equal(byUrl.get('/2')?.response?.body.toString(), 'r2');
+  assert.equal(byUrl.get('/3')?.response?.body.toString(), 'r3');
+  // Without any ACK step (all three pipelined before any response), nothing is inferred: flagged as before.
+  const g = harness();
+  g.sink.onPeerAck?.(0, 0);
+  g.send(0, req('GET', '/1') + req('GET', '/2') + req('GET', '/3'), 1);
+  g.sink.onGap(1, r1.length, 2, false);
+  g.send(1, res(200, 'OK', ['Content-Length: 2'], 'r2'), 3);
+  g.sink.onClose('end_of_input', 4);
+  assert.equal(g.counters.get('http_responses_lost_inferred'), 0);
+  assert.equal(new Map(g.out.map((e) => [e.request?.url, e])).get('/1')?.completeness.pairingUncertain, true);
+});
+
 test('a gap that may hold whole responses flags every pairing made while requests are still waiting', () => {
   const h = harness();
   h.send(0, req('GET', '/1') + req('GET', '/2') + req('GET', '/3'), 1);
