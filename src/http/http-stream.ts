@@ -14,6 +14,8 @@
  * - Gaps: inside a Content-Length body the rest of that body is skipped by count and parsing resumes
  *   exactly after it; inside a close-delimited body the body continues to the FIN; elsewhere the message
  *   in progress is flagged and emitted, and the direction resyncs at the next start line (resync.ts).
+ *   After a gap, pairings are flagged while requests wait; responses lost whole are recognised from the
+ *   client's ACKs (onPeerAck, lostResponses) and their requests emitted with closeReason "response_lost".
  * - Parse errors: the message in progress carries llhttp's "HPE_NAME: reason" and the direction resyncs.
  *
  * Bounds: body bytes retained per message (maxBodyBytes), head size (maxHeaderBytes), decoded size and
