@@ -425,6 +425,7 @@ class HalfStream implements LlhttpHandler {
     const entry = this.entry;
     this.entry = null;
     if (msg === null) return;
+    if (!this.isRequest) this.conn.responseSeen(); // seen in part: not a response lost whole
     if (!msg.headDone) {
       if (!this.parser.head.salvaged && !this.parser.peekStartLine()) {
         this.conn.counters.inc(this.isRequest ? 'http_request_fragments_dropped' : 'http_response_fragments_dropped');
