@@ -157,6 +157,7 @@ class HalfStream implements LlhttpHandler {
   onMessageBegin(): void {
     this.msg = new MessageAssembly(this.isRequest, this.ts);
     if (this.isRequest) this.msg.peerAcked = this.conn.clientAcked;
+    else this.conn.responseBegins();
     this.entry = null;
     this.bodyRemaining = -1;
     this.closeDelimited = false;
@@ -239,13 +240,13 @@ class HalfStream implements LlhttpHandler {
   onMessageComplete(): number {
     const msg = this.msg as MessageAssembly;
     this.msg = null;
-    if (!this.isRequest) this.conn.responseSeen();
     msg.rawTrailers = this.parser.head.trailers;
     msg.endMicros = this.ts;
     if (!this.isRequest && this.entry === null) {
       this.conn.counters.inc('http_interim_responses');
       return 0;
     }
+    if (!this.isRequest) this.conn.responseSeen();
     if (msg.bodyCapped) this.conn.counters.inc('http_body_capped');
     this.entry = null;
     this.conn.messageDone(msg);
@@ -290,7 +291,10 @@ class HalfStream implements LlhttpHandler {
         }
         case M_RESYNC: {
           const found = this.scanner.scan(data);
-          if (this.scanner.skipped > 0) c.inc('http_resync_skipped_bytes', this.scanner.skipped);
+          if (this.scanner.skipped > 0) {
+            c.inc('http_resync_skipped_bytes', this.scanner.skipped);
+            if (!this.isRequest) this.conn.responseSeen(); // seen, if unparsed: no response lost whole there
+          }
           if (found === null) return;
           this.parser.reset();
           this.mode = M_PARSE;
@@ -606,8 +610,14 @@ class HttpStream implements StreamSink {
   /** Server-stream bytes the client had acknowledged at its latest segment (-1: unknown). */
   clientAcked = -1;
   private readonly peerAcked: [number, number] = [-1, -1];
-  /** Server-stream offset by which every response we parsed had ended (at most the end of that input). */
+  /**
+   * Server-stream offset up to which every byte belongs to responses we saw (parsed, cut or skipped by a
+   * resync; conservatively the end of that input), the server gaps since, and where the input holding the
+   * first byte of the response being parsed began.
+   */
   private responsesSeenTo = 0;
+  private serverGapsSince = 0;
+  private responseBegan = 0;
   /** Entry of the last request whose head completed; of the last response paired. */
   lastRequestEntry: Entry | null = null;
   lastResponseEntry: Entry | null = null;
@@ -677,6 +687,7 @@ class HttpStream implements StreamSink {
   onGap(dir: Dir, n: number, tsMicros: number, truncated: boolean): void {
     if (this.closed || n <= 0) return;
     this.streamBytes[dir] += n;
+    if (this.decided && dir !== this.clientDir) this.serverGapsSince++;
     if (!this.decided) {
       this.startGap[dir] = true;
       this.counters.inc('http_gap_bytes', n);
@@ -746,6 +757,12 @@ class HttpStream implements StreamSink {
   /** A response of the server was parsed to its end: the client cannot have acknowledged it as lost. */
   responseSeen(): void {
     this.responsesSeenTo = this.streamBytes[this.clientDir === 0 ? 1 : 0];
+    this.serverGapsSince = 0;
+  }
+
+  /** The server side began a message in the input being parsed. */
+  responseBegins(): void {
+    this.responseBegan = this.inputStart[this.clientDir === 0 ? 1 : 0];
   }
 
   /**
@@ -754,8 +771,10 @@ class HttpStream implements StreamSink {
    * the client had acknowledged more of the server's stream than the request before it, and more than
    * the responses we parsed cover (but not past `start`), shows one response that ended, unseen, between
    * the two requests; responses come in request order, so that many of the oldest waiting requests were
-   * answered in the gap. Plain keep-alive (one request at a time) is repaired exactly; a pipelined burst
-   * without such steps counts none (flagged as before). A lower bound: never pairs a response too late.
+   * answered in the gap — at most one per server gap since the last response we saw (a pipelining client
+   * can acknowledge one lost response in several steps). Plain keep-alive (one request at a time) is
+   * repaired exactly; a pipelined burst without such steps counts none (flagged as before). A lower bound:
+   * never pairs a response too late.
    */
   private lostResponses(start: number): number {
     let lost = 0;
@@ -768,12 +787,12 @@ class HttpStream implements StreamSink {
       prev = a;
       first = false;
     }
-    return lost;
+    return Math.min(lost, this.serverGapsSince);
   }
 
   pairResponse(msg: MessageAssembly): Entry {
     if (this.pairingUncertain) {
-      let lost = this.lostResponses(this.inputStart[this.clientDir === 0 ? 1 : 0]);
+      let lost = this.lostResponses(this.responseBegan);
       for (let i = 0; lost > 0 && i < this.fifo.length; ) {
         const e = this.fifo[i];
         if (e.res !== null || e.req === null || !e.req.done) {

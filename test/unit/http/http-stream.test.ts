@@ -341,6 +341,52 @@ test('pipelined requests: only ACK steps between waiting requests count as lost 
   assert.equal(new Map(g.out.map((e) => [e.request?.url, e])).get('/1')?.completeness.pairingUncertain, true);
 });
 
+test('no response is inferred lost where none was (review cases): a head in two segments, a skipped tail, two ACK steps for one loss', () => {
+  const pairs = (h: ReturnType<typeof harness>): string[] => {
+    h.sink.onClose('end_of_input', 99);
+    return h.out.map((e) => `${e.request?.url ?? '-'}=${e.response ? e.response.body.toString() : e.completeness.closeReason}`).sort();
+  };
+  const r1 = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n';
+  // /1 and /2 pipelined; /1's last chunk lost; the client reads the first part of /2's response head, sends /3.
+  const a = harness();
+  a.sink.onPeerAck?.(0, 0);
+  a.send(0, req('GET', '/1') + req('GET', '/2'), 1);
+  a.send(1, r1, 2);
+  a.sink.onGap(1, 5, 3, false);
+  a.send(1, 'HTTP/1.1 200 OK\r\n', 4);
+  a.sink.onPeerAck?.(0, r1.length + 5 + 17);
+  a.send(0, req('GET', '/3'), 5);
+  a.send(1, 'Content-Length: 2\r\n\r\nr2', 6);
+  a.send(1, res(200, 'OK', ['Content-Length: 2'], 'r3'), 7);
+  assert.deepEqual(pairs(a), ['/1=hello', '/2=r2', '/3=r3']);
+  // The tail of a cut response arrives and is skipped by the resync; the client read it before sending /3.
+  const b = harness();
+  b.sink.onPeerAck?.(0, 0);
+  b.send(0, req('GET', '/1') + req('GET', '/2'), 1);
+  b.send(1, r1, 2);
+  b.sink.onGap(1, 10, 3, false);
+  b.send(1, 'world\r\n0\r\n\r\n', 4);
+  b.sink.onPeerAck?.(0, r1.length + 10 + 12);
+  b.send(0, req('GET', '/3'), 5);
+  b.send(1, res(200, 'OK', ['Content-Length: 2'], 'r2'), 6);
+  b.send(1, res(200, 'OK', ['Content-Length: 2'], 'r3'), 7);
+  assert.deepEqual(pairs(b), ['/1=hello', '/2=r2', '/3=r3']);
+  assert.equal(b.counters.get('http_responses_lost_inferred'), 0);
+  // One lost response acknowledged in two steps by a pipelining client: one loss, not two.
+  const c = harness();
+  const lost = res(200, 'OK', ['Content-Length: 100'], 'x'.repeat(100));
+  c.sink.onPeerAck?.(0, 0);
+  c.send(0, req('GET', '/1'), 1);
+  c.sink.onGap(1, lost.length, 2, false);
+  c.sink.onPeerAck?.(0, 50);
+  c.send(0, req('GET', '/2'), 3);
+  c.sink.onPeerAck?.(0, lost.length);
+  c.send(0, req('GET', '/3'), 4);
+  c.send(1, res(200, 'OK', ['Content-Length: 2'], 'r2'), 5);
+  c.send(1, res(200, 'OK', ['Content-Length: 2'], 'r3'), 6);
+  assert.deepEqual(pairs(c), ['/1=response_lost', '/2=r2', '/3=r3']);
+});
+
 test('a gap that may hold whole responses flags every pairing made while requests are still waiting', () => {
   const h = harness();
   h.send(0, req('GET', '/1') + req('GET', '/2') + req('GET', '/3'), 1);
