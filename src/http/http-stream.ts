@@ -549,6 +549,8 @@ class HalfStream implements LlhttpHandler {
       this.mode = M_PARSE;
       return;
     }
+    // The body's end is known exactly: the `beyond` bytes after it are unseen, and may hold whole responses.
+    if (!this.isRequest) this.conn.unseenAfterResponse(beyond);
     this.conn.counters.inc('http_gap_bytes_unattributed', beyond);
     this.conn.markPairingUncertain();
     this.startResync(true);
@@ -758,6 +760,12 @@ class HttpStream implements StreamSink {
   responseSeen(): void {
     this.responsesSeenTo = this.streamBytes[this.clientDir === 0 ? 1 : 0];
     this.serverGapsSince = 0;
+  }
+
+  /** The last `n` server bytes counted are a gap right after a response that ended exactly there. */
+  unseenAfterResponse(n: number): void {
+    this.responsesSeenTo = this.streamBytes[this.clientDir === 0 ? 1 : 0] - n;
+    this.serverGapsSince = 1;
   }
 
   /** The server side began a message in the input being parsed. */

@@ -341,6 +341,26 @@ test('pipelined requests: only ACK steps between waiting requests count as lost 
   assert.equal(new Map(g.out.map((e) => [e.request?.url, e])).get('/1')?.completeness.pairingUncertain, true);
 });
 
+test('one gap cutting the end of a response of known length and all of the next: the next is inferred lost', () => {
+  const r1 = res(200, 'OK', ['Content-Length: 10'], '0123456789');
+  const r2 = res(200, 'OK', ['Content-Length: 2'], 'r2');
+  const h = harness();
+  h.sink.onPeerAck?.(0, 0);
+  h.send(0, req('GET', '/1'), 1);
+  h.send(1, r1.subarray(0, r1.length - 5), 2);
+  h.sink.onPeerAck?.(0, r1.length);
+  h.send(0, req('GET', '/2'), 3);
+  h.sink.onGap(1, 5 + r2.length, 4, false);
+  h.sink.onPeerAck?.(0, r1.length + r2.length);
+  h.send(0, req('GET', '/3'), 5);
+  h.send(1, res(200, 'OK', ['Content-Length: 2'], 'r3'), 6);
+  h.sink.onClose('end_of_input', 7);
+  const byUrl = new Map(h.out.map((e) => [e.request?.url, e]));
+  assert.equal(byUrl.get('/1')?.completeness.responseBodyPartial, true);
+  assert.equal(byUrl.get('/2')?.completeness.closeReason, 'response_lost');
+  assert.equal(byUrl.get('/3')?.response?.body.toString(), 'r3');
+});
+
 test('no response is inferred lost where none was (review cases): a head in two segments, a skipped tail, two ACK steps for one loss', () => {
   const pairs = (h: ReturnType<typeof harness>): string[] => {
     h.sink.onClose('end_of_input', 99);
