@@ -17,6 +17,7 @@ import {
   maskText, surrogateAwsKey, surrogateCard, surrogateEmail, surrogateIban, surrogateIpv4, surrogateIpv6,
   surrogatePhone, surrogateSecret, surrogateShape, surrogateSsn,
 } from './surrogates';
+import { flatString } from '../util/flat-string';
 
 const PLAIN_KEY = /^[A-Za-z_$-]*$/;
 
@@ -239,7 +240,7 @@ export class Ctx {
     const key = s.slice(from, to);
     const info = this.keyInfo(key);
     if (n <= 64) {
-      this.spanKeys[slot] = n >= 13 ? (' ' + key).slice(1) : key;
+      this.spanKeys[slot] = flatString(key);
       this.spanInfos[slot] = info;
     }
     return info;

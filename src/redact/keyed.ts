@@ -6,6 +6,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { HmacSha256 } from './sha256';
+import { flatString } from '../util/flat-string';
 
 /** Cache slots (a power of two). */
 const CACHE_SLOTS = 1 << 16;
@@ -62,7 +63,7 @@ export class Keyed {
       this.hmac.macInto(this.prefix(kind), value, this.table, slot * 32);
       this.kinds[slot] = kind;
       // A slice of a large body would keep the whole body alive while cached: keep a flat copy instead.
-      this.values[slot] = n >= 13 ? (' ' + value).slice(1) : value;
+      this.values[slot] = flatString(value);
     }
     for (let i = 0, w = slot * 8; i < 8; i++) sw[i] = words[w + i];
     return out;

@@ -14,6 +14,7 @@
  */
 import { BoundedMap } from '../util/bounded-map';
 import type { Ctx } from './ctx';
+import { flatString } from '../util/flat-string';
 
 const MAX_ENTRIES = 8192;
 const MAX_INPUT = 4096;
@@ -78,7 +79,7 @@ export class ResultCache {
       space = new Map();
       spaces.set(ns, space);
     }
-    space.set(input.length >= 13 ? (' ' + input).slice(1) : input, { out, hits, counted });
+    space.set(flatString(input), { out, hits, counted });
     this.size++;
     return out;
   }
