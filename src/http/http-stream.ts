@@ -111,6 +111,11 @@ const LENIENCY = { optionalCrBeforeLf: true, keepAlive: true };
 const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/;
 const MAX_SALVAGED_LINE = 8192;
 
+/** `b` begins with `HTTP/1.`: a status line follows (at least 7 bytes needed to say so). */
+function startsWithStatusLine(b: Buffer): boolean {
+  return b.length >= 7 && b.toString('latin1', 0, 7) === 'HTTP/1.';
+}
+
 const M_PARSE = 0;
 const M_SKIP = 1;
 const M_RESYNC = 2;
@@ -156,7 +161,7 @@ class HalfStream implements LlhttpHandler {
 
   onMessageBegin(): void {
     this.msg = new MessageAssembly(this.isRequest, this.ts);
-    if (this.isRequest) this.msg.peerAcked = this.conn.clientAcked;
+    if (this.isRequest) this.msg.peerAcked = this.conn.clientAcked();
     else this.conn.responseBegins();
     this.entry = null;
     this.bodyRemaining = -1;
@@ -207,7 +212,7 @@ class HalfStream implements LlhttpHandler {
   private bodilessWithoutRequest(requestMissing: boolean): boolean {
     if (!requestMissing) return false;
     const next = this.parser.peekAfterHead(7);
-    if (next === null || next.toString('latin1') !== 'HTTP/1.') return false;
+    if (next === null || !startsWithStatusLine(next)) return false;
     this.conn.counters.inc('http_response_bodiless_inferred');
     return true;
   }
@@ -333,7 +338,7 @@ class HalfStream implements LlhttpHandler {
   private bodilessAfterAll(data: Buffer): boolean {
     const cand = this.bodilessCandidate;
     this.bodilessCandidate = null;
-    if (cand === null || cand !== this.msg || cand.wireBodySize !== 0 || data.length < 7 || data.toString('latin1', 0, 7) !== 'HTTP/1.') return false;
+    if (cand === null || cand !== this.msg || cand.wireBodySize !== 0 || !startsWithStatusLine(data)) return false;
     this.conn.counters.inc('http_response_bodiless_inferred');
     this.bodyRemaining = 0;
     this.closeDelimited = false;
@@ -602,6 +607,7 @@ class HttpStream implements StreamSink {
   readonly limits: MessageLimits;
   private halves: [HalfStream | null, HalfStream | null] = [null, null];
   private clientDir: Dir = 0;
+  private serverDir: Dir = 1;
   private decided = false;
   /** Directions that started with a gap before the roles were known. */
   private startGap: [boolean, boolean] = [false, false];
@@ -609,8 +615,7 @@ class HttpStream implements StreamSink {
   /** Bytes of each direction's stream so far (data and gaps), and where the input being parsed began. */
   private readonly streamBytes: [number, number] = [0, 0];
   private readonly inputStart: [number, number] = [0, 0];
-  /** Server-stream bytes the client had acknowledged at its latest segment (-1: unknown). */
-  clientAcked = -1;
+  /** Per direction: the other stream's bytes acknowledged by its latest segment (-1: unknown). */
   private readonly peerAcked: [number, number] = [-1, -1];
   /**
    * Server-stream offset up to which every byte belongs to responses we saw (parsed, cut or skipped by a
@@ -648,7 +653,8 @@ class HttpStream implements StreamSink {
   private decide(dir: Dir | -1, data: Buffer | null): void {
     this.decided = true;
     this.clientDir = clientDirOf(this.meta, dir, data);
-    const serverDir: Dir = this.clientDir === 0 ? 1 : 0;
+    this.serverDir = this.clientDir === 0 ? 1 : 0;
+    const serverDir = this.serverDir;
     const c = this.connection;
     c.client = this.meta.ends[this.clientDir];
     c.server = this.meta.ends[serverDir];
@@ -669,17 +675,18 @@ class HttpStream implements StreamSink {
 
   onPeerAck(dir: Dir, acked: number): void {
     this.peerAcked[dir] = acked;
-    if (this.decided && dir === this.clientDir) this.clientAcked = acked;
+  }
+
+  /** Server-stream bytes the client had acknowledged at its latest segment (-1: unknown). */
+  clientAcked(): number {
+    return this.peerAcked[this.clientDir];
   }
 
   onData(dir: Dir, data: Buffer, tsMicros: number): void {
     if (this.closed || data.length === 0) return;
     this.inputStart[dir] = this.streamBytes[dir];
     this.streamBytes[dir] += data.length;
-    if (!this.decided) {
-      this.decide(dir, data);
-      this.clientAcked = this.peerAcked[this.clientDir];
-    }
+    if (!this.decided) this.decide(dir, data);
     const h = this.halves[dir] as HalfStream;
     h.ts = tsMicros;
     h.feed(data);
@@ -689,7 +696,7 @@ class HttpStream implements StreamSink {
   onGap(dir: Dir, n: number, tsMicros: number, truncated: boolean): void {
     if (this.closed || n <= 0) return;
     this.streamBytes[dir] += n;
-    if (this.decided && dir !== this.clientDir) this.serverGapsSince++;
+    if (this.decided && dir === this.serverDir) this.serverGapsSince++;
     if (!this.decided) {
       this.startGap[dir] = true;
       this.counters.inc('http_gap_bytes', n);
@@ -758,19 +765,19 @@ class HttpStream implements StreamSink {
 
   /** A response of the server was parsed to its end: the client cannot have acknowledged it as lost. */
   responseSeen(): void {
-    this.responsesSeenTo = this.streamBytes[this.clientDir === 0 ? 1 : 0];
+    this.responsesSeenTo = this.streamBytes[this.serverDir];
     this.serverGapsSince = 0;
   }
 
   /** The last `n` server bytes counted are a gap right after a response that ended exactly there. */
   unseenAfterResponse(n: number): void {
-    this.responsesSeenTo = this.streamBytes[this.clientDir === 0 ? 1 : 0] - n;
+    this.responsesSeenTo = this.streamBytes[this.serverDir] - n;
     this.serverGapsSince = 1;
   }
 
   /** The server side began a message in the input being parsed. */
   responseBegins(): void {
-    this.responseBegan = this.inputStart[this.clientDir === 0 ? 1 : 0];
+    this.responseBegan = this.inputStart[this.serverDir];
   }
 
   /**
@@ -786,14 +793,12 @@ class HttpStream implements StreamSink {
    */
   private lostResponses(start: number): number {
     let lost = 0;
-    let prev = -1;
-    let first = true;
+    let prev = -1; // the previous waiting request's ACK (-1: none yet, or unknown)
     for (const e of this.fifo) {
       if (e.res !== null || e.req === null) continue;
       const a = e.req.peerAcked;
-      if (!first && prev >= 0 && a > prev && a > this.responsesSeenTo && a <= start) lost++;
+      if (prev >= 0 && a > prev && a > this.responsesSeenTo && a <= start) lost++;
       prev = a;
-      first = false;
     }
     return Math.min(lost, this.serverGapsSince);
   }
