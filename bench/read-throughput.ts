@@ -27,7 +27,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { readCaptureInput } from '../src/source/file-source';
 import { packageRoot } from '../src/package-root';
-import { defaultRedactWorkers } from '../src/redact/workers/worker-redact-sink';
+import { defaultRedactWorkers } from '../src/redact/workers/default-workers';
 
 const DEFAULT_PCAP = '/var/tmp/stbench/bench-large.pcap';
 const MAKE_HINT = 'PCAP_DIR=/var/tmp/stbench /work/shared/bench/make-pcaps.sh';

@@ -7,7 +7,7 @@
  */
 import * as net from 'node:net';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
-import { defaultRedactWorkers } from '../redact/workers/worker-redact-sink';
+import { defaultRedactWorkers } from '../redact/workers/default-workers';
 
 export class ConfigError extends ShadowtapError {
   constructor(message: string) {

@@ -13,7 +13,6 @@
  * Ownership: exchanges written here are kept until their batch comes back, then handed to the inner sink
  * under the inner sink's usual contract.
  */
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import type { Exchange } from '../../exchange/record';
@@ -42,16 +41,6 @@ export interface WorkerRedactOptions {
   workerScript?: string;
 }
 
-/**
- * Default worker count: the cores left after the capture thread, at most 8; none on 1-2 cores. Measured on a
- * 2-core machine (docs/benchmarks.md): with one worker, `read` of bench-large saved 9% of wall time for 50%
- * more CPU and ~100 MB of RSS, and `mirror` took 40,000 datagrams/s without loss against 50,000 on the capture
- * thread alone. Two busy threads there cost 30-50% more CPU each for the same work (shared caches and memory),
- * more than the overlap gains; a second isolate and its caches come on top.
- */
-export function defaultRedactWorkers(cores = os.availableParallelism()): number {
-  return cores <= 2 ? 0 : Math.min(8, cores - 1);
-}
 
 const BATCH_BODY_BYTES = 1 << 20;
 /**

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import fc from 'fast-check';
 import { loadMirrorConfig, MIRROR_CONFIG_KEYS, envName } from '../../../src/config/mirror-config';
-import { defaultRedactWorkers } from '../../../src/redact/workers/worker-redact-sink';
+import { defaultRedactWorkers } from '../../../src/redact/workers/default-workers';
 import { parseRedactWorkers } from '../../../src/config/values';
 import { ConfigError, parseByteSize, parseHostPort, parseVniList } from '../../../src/config/values';
 
