@@ -1,14 +1,18 @@
 /**
  * HMAC-SHA256 for short inputs without node:crypto's per-call setup. node:crypto cannot export a hash
  * midstate, and `createHmac(...).update(...).digest()` costs ~2.5–4 µs per call however short the input (object
- * creation, key re-hash, C++ boundary). Here the key's inner (key ⊕ ipad) and outer (key ⊕ opad) blocks are
- * compressed once at construction; a value of up to 55 bytes then costs two SHA-256 compressions in JS.
- * Inputs longer than JS_MAX_CHARS code units go to node:crypto (faster per byte). Byte-identical to
- * `createHmac('sha256', key).update(a).update(b).digest()` (strings as UTF-8, lone surrogates as U+FFFD, as
- * node:crypto encodes them); test/unit/redact/sha256.test.ts checks that on random inputs.
+ * creation, key re-hash, C++ boundary). Here the key's inner (key ⊕ ipad) and outer (key ⊕ opad) states are
+ * computed once at construction, then each message costs:
+ * - with the optional addon native/keyed-hmac (native-hmac.ts): one native call (OpenSSL's SHA-256) on the
+ *   message encoded into a scratch buffer, up to NATIVE_MAX_BYTES;
+ * - without it: two SHA-256 compressions in JS for a value of up to 55 bytes, up to JS_MAX_CHARS code units.
+ * Longer inputs go to node:crypto. Byte-identical to `createHmac('sha256', key).update(a).update(b).digest()`
+ * on every path (strings as UTF-8, lone surrogates as U+FFFD, as node:crypto encodes them);
+ * test/unit/redact/sha256.test.ts checks that on random inputs for both implementations.
  * Not reentrant across threads (shared scratch), which JS never is; the scratch is bounded.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { loadNativeHmac, type NativeMac } from './native-hmac';
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -26,6 +30,8 @@ const IV = new Int32Array([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510
 export const JS_MAX_CHARS = 192;
 /** Any UTF-8 encoding of JS_MAX_CHARS code units (≤ 3 bytes each) plus padding fits. */
 const SCRATCH = JS_MAX_CHARS * 3 + 128;
+/** Longest encoded input (bytes, worst case 3 per code unit) given to the native addon; the scratch grows to it. */
+export const NATIVE_MAX_BYTES = 64 * 1024;
 
 const W = new Int32Array(64);
 
@@ -79,12 +85,18 @@ export class HmacSha256 {
   private readonly outer = new Int32Array(8);
   private readonly st = new Int32Array(8);
   /** Message scratch (the part after the ipad block) and the outer block; owned, overwritten by every call. */
-  private readonly buf = Buffer.alloc(SCRATCH);
+  private buf = Buffer.alloc(SCRATCH);
   private readonly ob = new Uint8Array(64);
   private readonly key: Buffer;
+  private readonly native: NativeMac | undefined;
+  /** Which path short inputs take. */
+  readonly implementation: 'native' | 'js';
 
-  /** `key` is copied (as node:crypto does, a key longer than 64 bytes is hashed first). */
-  constructor(key: Uint8Array) {
+  /**
+   * `key` is copied (as node:crypto does, a key longer than 64 bytes is hashed first). `implementation`
+   * 'js' leaves the addon out (tests compare both paths); 'auto' uses it when it is built.
+   */
+  constructor(key: Uint8Array, implementation: 'auto' | 'js' = 'auto') {
     this.key = Buffer.from(key);
     const k = key.length > 64 ? createHash('sha256').update(key).digest() : key;
     const block = new Uint8Array(64);
@@ -95,6 +107,8 @@ export class HmacSha256 {
     this.outer.set(IV);
     compress(this.outer, block, 0);
     block.fill(0);
+    this.native = implementation === 'auto' ? loadNativeHmac().keyed?.(key) : undefined;
+    this.implementation = this.native === undefined ? 'js' : 'native';
   }
 
   /**
@@ -109,17 +123,32 @@ export class HmacSha256 {
 
   /** HMAC-SHA256(key, a ‖ b) written to `out[off, off + 32)`. */
   macInto(a: string, b: string | Uint8Array, out: Uint8Array, off: number): void {
-    if (a.length + b.length > JS_MAX_CHARS) {
-      out.set(createHmac('sha256', this.key).update(a).update(b).digest(), off);
+    const native = this.native;
+    if (native !== undefined) {
+      const most = 3 * a.length + (typeof b === 'string' ? 3 * b.length : b.length);
+      if (most <= NATIVE_MAX_BYTES) {
+        if (most > this.buf.length) this.buf = Buffer.alloc(Math.min(NATIVE_MAX_BYTES, Math.max(most, 2 * this.buf.length)));
+        native(this.buf, this.encode(a, b), out, off);
+        return;
+      }
+    } else if (a.length + b.length <= JS_MAX_CHARS) {
+      this.jsMacInto(this.encode(a, b), out, off);
       return;
     }
+    out.set(createHmac('sha256', this.key).update(a).update(b).digest(), off);
+  }
+
+  /** a ‖ b into the scratch (which has room for it); returns the byte length. */
+  private encode(a: string, b: string | Uint8Array): number {
+    const n = this.put(a, 0);
+    if (typeof b === 'string') return this.put(b, n);
+    this.buf.set(b, n);
+    return n + b.length;
+  }
+
+  /** HMAC of the `n` message bytes at the start of the scratch, in JS (n + padding fits the scratch). */
+  private jsMacInto(n: number, out: Uint8Array, off: number): void {
     const buf = this.buf;
-    let n = this.put(a, 0);
-    if (typeof b === 'string') n = this.put(b, n);
-    else {
-      buf.set(b, n);
-      n += b.length;
-    }
     // Padding: 0x80, zeros, 64-bit big-endian bit length of ipad block + message.
     const total = n + 64;
     buf[n] = 0x80;
