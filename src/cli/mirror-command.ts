@@ -5,7 +5,7 @@ import { EXIT_OK } from '../errors';
 import { openOutput } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
-import { redactingSink, redactionFromFlags } from './redaction-options';
+import { REDACTION_HELP, redactingSink, redactionFromFlags } from './redaction-options';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
 import { UdpMirrorSource } from '../source/udp-mirror-source';
@@ -35,12 +35,7 @@ Receive:
 Output (as in read):
   -o, --output FILE            write exchanges to FILE instead of stdout
   -f, --format FMT             jsonl (default), pb, har
-      --redact-rules FILE      redaction rules (YAML) on top of the built-in defaults
-      --redact-key-file FILE   HMAC key for redaction surrogates
-      --no-redact              write captured values unredacted (warns)
-      --redact-workers N|auto  redaction threads besides the capture thread (0 = none; auto = cores - 1,
-                               at most 8; none on 1-2 cores)
-
+${REDACTION_HELP}
 Operations:
       --health-port N          TCP port for NLB/GWLB health checks: accepts while ready, resets
                                otherwise (default ${MIRROR_DEFAULTS['health-port']}, the NLB default "traffic port"; 0 = off)

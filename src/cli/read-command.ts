@@ -7,7 +7,7 @@ import { readCaptureInput } from '../source/file-source';
 import { CaptureError, type CaptureEnd } from '../source/capture-reader';
 import { ShadowtapError, EXIT_BAD_INPUT, EXIT_OK, EXIT_TRUNCATED_INPUT, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
-import { redactingSink, redactionFromFlags } from './redaction-options';
+import { REDACTION_HELP, redactingSink, redactionFromFlags } from './redaction-options';
 import { parseRedactWorkers } from '../config/values';
 import { formatSummary, summaryObject } from '../observe/summary';
 import { ProgressBar } from '../observe/progress-bar';
@@ -28,12 +28,7 @@ Options:
                              protobuf shadowtap.v1.Exchange), har (HAR 1.2)
       --stats FMT            text (default), json (one JSON object on stderr) or none
       --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal and FILE > 32 MB)
-      --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
-      --redact-key-file FILE HMAC key for redaction surrogates (default: $SHADOWTAP_REDACT_KEY or a per-node key)
-      --no-redact            write captured values unredacted (warns)
-      --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1,
-                              at most 8; none on 1-2 cores)
-      --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
+${REDACTION_HELP}      --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
 

@@ -5,6 +5,15 @@ import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import { compileRedactor, defaultRedactConfig, loadOrCreateKey, parseRedactRules, RedactConfigError, type RedactConfig, type Redactor } from '../redact/index';
 import { WorkerRedactSink } from '../redact/workers/worker-redact-sink';
 
+/** The redaction options' help lines, the same in read, sniff and mirror (ends with a newline). */
+export const REDACTION_HELP = `      --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
+      --redact-key-file FILE HMAC key for redaction surrogates (default: $SHADOWTAP_REDACT_KEY or a per-node key)
+      --no-redact            write captured values unredacted (warns)
+      --redact-workers N|auto
+                             redaction threads besides the capture thread (0 = none; auto = cores - 1,
+                             at most 8; none on 1-2 cores)
+`;
+
 export interface RedactionFlags {
   noRedact: boolean;
   rulesFile?: string | undefined;

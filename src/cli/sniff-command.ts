@@ -5,7 +5,7 @@ import { ShadowtapError, EXIT_OK, EXIT_USAGE } from '../errors';
 import { openOutput, parseFormat } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
-import { redactingSink, redactionFromFlags } from './redaction-options';
+import { REDACTION_HELP, redactingSink, redactionFromFlags } from './redaction-options';
 import { parseRedactWorkers } from '../config/values';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
@@ -43,12 +43,7 @@ Capture:
 Output (as in read):
   -o, --output FILE          write exchanges to FILE instead of stdout
   -F, --format FMT           jsonl (default), pb, har
-      --redact-rules FILE    redaction rules (YAML) on top of the built-in defaults
-      --redact-key-file FILE HMAC key for redaction surrogates
-      --no-redact            write captured values unredacted (warns)
-      --redact-workers N|auto redaction threads besides the capture thread (0 = none; auto = cores - 1,
-                             at most 8; none on 1-2 cores)
-      --vxlan-port N / --geneve-port N   UDP ports carrying tunnels (repeatable)
+${REDACTION_HELP}      --vxlan-port N / --geneve-port N   UDP ports carrying tunnels (repeatable)
 
 Operations:
       --http-port N          /healthz /readyz /readyz/sink /metrics (default ${SNIFF_DEFAULT_HTTP_PORT}; 0 = off)
