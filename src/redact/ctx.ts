@@ -130,15 +130,18 @@ export class Ctx {
     for (const c of counted) this.count(c);
   }
 
-  /** `prefix:name` hit labels per rule object, built once (a template string per hit was built and hashed). */
-  private readonly hitNames = new Map<object, Map<string, string>>();
+  /**
+   * `prefix:name` hit labels per rule object, built once (a template string per hit was built and hashed).
+   * Rule objects and prefixes are fixed sets; the bounds only make that a guarantee.
+   */
+  private readonly hitNames = new BoundedMap<object, BoundedMap<string, string>>(4096);
 
   /** ctx.hit(`${prefix}:${rule.name}`) without building the label each time. */
   ruleHit(prefix: string, rule: { readonly name: string }): void {
     let byPrefix = this.hitNames.get(rule);
     if (byPrefix === undefined) {
-      byPrefix = new Map();
-      if (this.hitNames.size < 4096) this.hitNames.set(rule, byPrefix);
+      byPrefix = new BoundedMap(64);
+      this.hitNames.set(rule, byPrefix);
     }
     let label = byPrefix.get(prefix);
     if (label === undefined) {
