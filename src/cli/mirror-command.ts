@@ -5,6 +5,7 @@ import { EXIT_OK } from '../errors';
 import { openOutput } from './output-options';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
+import { OverloadShedder } from '../live/overload-shedder';
 import { REDACTION_HELP, redactingSink, redactionFromFlags } from './redaction-options';
 import { createLogger } from '../observe/logger';
 import { runLive } from '../live/live-runner';
@@ -43,6 +44,10 @@ Operations:
       --http-port N            GET /healthz /readyz /readyz/sink /metrics (default ${MIRROR_DEFAULTS['http-port']}; 0 = off)
       --http-host ADDR         (default 0.0.0.0)
       --max-lag-ms N           not ready while the event loop lags more than N ms (default 1000; 0 = off)
+      --shed-at PCT            overload: while the fullest UDP receive queue holds over PCT % of its buffer, set
+                               a growing share of whole exchanges aside before redaction (all of them halfway
+                               to full), counted as exchanges_shed_overload, instead of letting the kernel drop
+                               packets that would damage many (default ${MIRROR_DEFAULTS['shed-at']}; 0 = never)
       --stats-interval S       seconds between stats log lines (default 60; 0 = never)
       --log-level LEVEL        pino level (default info)
       --config FILE            YAML file with the same keys (listen, geneve-listen, vni, vni-deny, output,
@@ -52,8 +57,8 @@ Every option can also come from the environment as SHADOWTAP_<KEY> (e.g. SHADOWT
 SHADOWTAP_REDACT=false). Precedence: flags > environment > config file > defaults.
 
 Ready (/readyz 200, health port accepting) = every UDP socket bound and not shedding load: the event
-loop lagged at most --max-lag-ms in the last 1-2 s, the kernel dropped no datagram on our sockets in
-the last 2 s. Not ready: /readyz 503 lists the reasons. /readyz/sink adds the --sink's health
+loop lagged at most --max-lag-ms in the last 1-2 s, the kernel dropped no datagram on our sockets and
+no exchange was shed (--shed-at) in the last 2 s. Not ready: /readyz 503 lists the reasons. /readyz/sink adds the --sink's health
 (connected, not spooling); it is not part of readiness, which decides where the mirror goes.
 Exit status: 0 after a clean shutdown; 1 usage or configuration error (bad value, unknown config key,
 port in use); 4 output failed.
@@ -84,6 +89,7 @@ export async function runMirror(argv: string[]): Promise<number> {
       'http-port': { type: 'string' },
       'http-host': { type: 'string' },
       'max-lag-ms': { type: 'string' },
+      'shed-at': { type: 'string' },
       'stats-interval': { type: 'string' },
       'log-level': { type: 'string' },
       config: { type: 'string' },
@@ -125,9 +131,12 @@ export async function runMirrorWith(
     { listen: cfg.listen, geneveListen: cfg.geneveListen, rcvbufBytes: cfg.rcvbufBytes, receiver: cfg.udpReceiver, forceRcvbuf: cfg.rcvbufForce },
     base.child({ component: 'udp' }),
   );
-  const sink = redactingSink(
-    attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror'),
-    redaction, cfg.redactWorkers, counters, (m) => log.warn(m));
+  // The shedder sits before redaction: an exchange set aside under overload costs no redaction.
+  const sink = new OverloadShedder(
+    redactingSink(
+      attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror'),
+      redaction, cfg.redactWorkers, counters, (m) => log.warn(m)),
+    () => source.queueFill(), counters, cfg.shedAtPercent / 100);
   const pipeline = new Pipeline(
     {
       source: source.name,
@@ -167,6 +176,7 @@ export async function runMirrorWith(
         healthPort: cfg.healthPort,
         statsIntervalMs: cfg.statsIntervalSeconds * 1000,
         maxEventLoopLagMs: cfg.maxLagMs,
+        overload: sink,
         onStarted: () => onStarted?.(source),
       },
       log,

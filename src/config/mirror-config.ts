@@ -18,6 +18,7 @@
  *   rcvbuf-force    --rcvbuf-force    SHADOWTAP_RCVBUF_FORCE      true           native receiver: SO_RCVBUFFORCE first (CAP_NET_ADMIN)
  *   udp-receiver    --udp-receiver    SHADOWTAP_UDP_RECEIVER      auto           auto | native (udp-batch, recvmmsg) | dgram
  *   max-lag-ms      --max-lag-ms      SHADOWTAP_MAX_LAG_MS        1000 (0 = off) readiness bound on event-loop lag
+ *   shed-at         --shed-at         SHADOWTAP_SHED_AT           50 (% of the receive buffer; 0 = never) overload: set whole exchanges aside
  *   stats-interval  --stats-interval  SHADOWTAP_STATS_INTERVAL    60 (s; 0 = never)
  *   log-level       --log-level       SHADOWTAP_LOG_LEVEL         info
  *   redact          --no-redact       SHADOWTAP_REDACT            true
@@ -67,6 +68,8 @@ export interface MirrorConfig {
   rcvbufForce: boolean;
   udpReceiver: UdpReceiverChoice;
   maxLagMs: number;
+  /** Receive-queue fill (percent) from which exchanges are shed (see OverloadShedder). 0 = never. */
+  shedAtPercent: number;
   statsIntervalSeconds: number;
   logLevel: string;
   redact: boolean;
@@ -101,6 +104,7 @@ const FIELDS: readonly Field[] = [
   { key: 'rcvbuf-force', apply: (c, v, w) => (c.rcvbufForce = parseBoolean(v, w)) },
   { key: 'udp-receiver', apply: (c, v, w) => (c.udpReceiver = parseChoice(v, w, UDP_RECEIVERS)) },
   { key: 'max-lag-ms', apply: (c, v, w) => (c.maxLagMs = parseInteger(v, w, 0, 600_000)) },
+  { key: 'shed-at', apply: (c, v, w) => (c.shedAtPercent = parseInteger(v, w, 0, 99)) },
   { key: 'stats-interval', apply: (c, v, w) => (c.statsIntervalSeconds = parseInteger(v, w, 0, 86_400)) },
   { key: 'log-level', apply: (c, v, w) => (c.logLevel = parseChoice(v, w, LOG_LEVELS)) },
   { key: 'redact', apply: (c, v, w) => (c.redact = parseBoolean(v, w)) },
@@ -124,6 +128,7 @@ export const MIRROR_DEFAULTS = Object.freeze({
   'rcvbuf-force': true,
   'udp-receiver': 'auto',
   'max-lag-ms': 1000,
+  'shed-at': 50,
   'stats-interval': 60,
   'log-level': 'info',
   redact: true,

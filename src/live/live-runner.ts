@@ -31,23 +31,28 @@ export interface LiveRunOptions {
   maxEventLoopLagMs?: number;
   /** Called once the source is started and the listeners are up (tests, benchmarks). */
   onStarted?: () => void;
+  /** The overload shedder in front of the sink (OverloadShedder), if any: shedding counts as not ready. */
+  overload?: { shedding(): boolean };
 }
 
 /**
  * Readiness of a live mode: the source is bound/open and the pipeline is not shedding load; with `sink` given
  * (/readyz/sink), also that the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
  * last 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
- * or the source itself reports falling behind (kernel socket drops in the last seconds). The sink is
+ * or the source itself reports falling behind (kernel socket drops in the last seconds), or `overload`
+ * (the OverloadShedder) set exchanges aside in the last seconds. The sink is
  * unhealthy when it says so (ExchangeSink.healthy, e.g. --sink not connected or spooling).
  * Returns the reasons for not being ready, one short phrase each; empty = ready. No captured data.
  */
-export function liveNotReadyReasons(source: LiveSource, lag: EventLoopLag, maxLagMs: number, sink?: Pick<ExchangeSink, 'healthy'>): () => string[] {
+export function liveNotReadyReasons(source: LiveSource, lag: EventLoopLag, maxLagMs: number, sink?: Pick<ExchangeSink, 'healthy'>,
+  overload?: { shedding(): boolean }): () => string[] {
   return () => {
     const why: string[] = [];
     if (!source.ready()) why.push('source not bound/open');
     const lagMs = lag.lagMs;
     if (maxLagMs > 0 && lagMs > maxLagMs) why.push(`event loop lag ${Math.round(lagMs)} ms over ${maxLagMs} ms`);
     if (source.shedding?.()) why.push('source shedding load (kernel drops)');
+    if (overload?.shedding()) why.push('shedding exchanges (receive queue filling)');
     if (sink && !sinkHealthy(sink)) why.push('sink not healthy (not delivering: disconnected or spooling)');
     return why;
   };
@@ -73,9 +78,9 @@ export async function runLive(
   // health is /readyz/sink and the `sink_healthy` gauge, never readiness: readiness decides where mirrored
   // packets go (the LB health check; Kubernetes drops a not-ready pod from the Service the NLB targets), and
   // a replay service that is down is down for every target alike while the spool keeps what arrives.
-  const notReady = liveNotReadyReasons(source, lag, maxLag);
+  const notReady = liveNotReadyReasons(source, lag, maxLag, undefined, opts.overload);
   const ready = (): boolean => notReady().length === 0;
-  const sinkNotHealthy = liveNotReadyReasons(source, lag, maxLag, sink);
+  const sinkNotHealthy = liveNotReadyReasons(source, lag, maxLag, sink, opts.overload);
   const metrics = new Metrics(pipeline, () => ({
     ...(source.gauges ? source.gauges() : {}),
     event_loop_lag_seconds: lag.lagMs / 1000,

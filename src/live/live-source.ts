@@ -22,6 +22,11 @@ export interface LiveSource {
    */
   shedding?(): boolean;
   /**
+   * Optional: how full the fullest kernel receive queue is, 0..1 (the kernel drops near 1); undefined when
+   * unknown. Polled by the OverloadShedder at most every SHED_CHECK_MS, so it may cost a small read.
+   */
+  queueFill?(): number | undefined;
+  /**
    * Optional gauges for /metrics, as of the last pollStats: metric name (without the shadowtap_
    * prefix, optionally with a Prometheus label set, e.g. `udp_rcvbuf_bytes{listener="vxlan"}`) → value.
    */

@@ -103,11 +103,20 @@ export class UdpKernelStatsReader {
 
   constructor(private readonly ports: readonly number[]) {}
 
-  reset(): void {
-    this.inodes = undefined;
+  /**
+   * Bytes queued per local port (our sockets only), from /proc/self/net/udp{,6} alone: the cheap read for
+   * frequent polls (the load shedder). undefined without procfs.
+   */
+  readQueues(): Map<number, number> | undefined {
+    const mine = this.ownRows();
+    if (mine === undefined) return undefined;
+    const out = new Map<number, number>();
+    for (const r of mine) out.set(r.localPort, Math.max(r.rxQueueBytes, out.get(r.localPort) ?? 0));
+    return out;
   }
 
-  read(): UdpKernelStats | undefined {
+  /** Our sockets' rows (bound to `ports`, inode among our fds); undefined without procfs. */
+  private ownRows(): UdpSocketRow[] | undefined {
     const rows: UdpSocketRow[] = [];
     const v4 = readText('/proc/self/net/udp');
     const v6 = readText('/proc/self/net/udp6');
@@ -119,9 +128,19 @@ export class UdpKernelStatsReader {
       const own = ownSocketInodes();
       this.inodes = new Set(mine.filter((r) => own.has(r.inode)).map((r) => r.inode));
     }
+    const inodes = this.inodes;
+    return mine.filter((r) => inodes.has(r.inode));
+  }
+
+  reset(): void {
+    this.inodes = undefined;
+  }
+
+  read(): UdpKernelStats | undefined {
+    const mine = this.ownRows();
+    if (mine === undefined) return undefined;
     const stats: UdpKernelStats = { socketDrops: 0, rxQueueBytes: 0, socketsFound: 0 };
     for (const r of mine) {
-      if (!this.inodes.has(r.inode)) continue;
       stats.socketDrops += r.drops;
       stats.rxQueueBytes += r.rxQueueBytes;
       stats.socketsFound++;

@@ -131,7 +131,8 @@ export class UdpMirrorSource implements LiveSource {
   readonly name: string;
   private readonly listeners: Listener[] = [];
   private readonly frame: Frame = newFrame();
-  private readonly stats: UdpKernelStatsReader;
+  /** Kernel counters of our sockets; made again once bound (port 0 resolves to the port the kernel chose). */
+  private stats: UdpKernelStatsReader;
   private onFrame: ((frame: Frame) => void) | undefined;
   private stopped = false;
   private lastKernelDrops = -1;
@@ -199,6 +200,7 @@ export class UdpMirrorSource implements LiveSource {
       await this.stop();
       throw err;
     }
+    this.stats = new UdpKernelStatsReader(this.boundAddresses().map((a) => a.port));
   }
 
   /** The receiver in use once started: 'native' (udp-batch) or 'dgram'. */
@@ -400,6 +402,24 @@ export class UdpMirrorSource implements LiveSource {
   /** Shedding load: the kernel dropped datagrams on our sockets during the last two polls (~2 s). */
   shedding(): boolean {
     return this.kernelDropsRising > 0;
+  }
+
+  /**
+   * How full the fullest receive queue is: bytes the kernel holds for the socket (rx_queue of
+   * /proc/net/udp, sk_rmem_alloc) over the buffer it may hold (SO_RCVBUF as reported, sk_rcvbuf), 0..1;
+   * the kernel drops datagrams near 1. undefined without procfs. One small procfs read per call.
+   */
+  queueFill(): number | undefined {
+    const queues = this.stats.readQueues();
+    if (queues === undefined) return undefined;
+    let fill = 0;
+    for (const l of this.listeners) {
+      if (l.rcvbufActual <= 0) continue;
+      const port = l.receiver === 'native' ? (l.rx.isClosed() ? 0 : l.rx.address().port) : l.bound ? l.socket.address().port : 0;
+      const q = queues.get(port);
+      if (q !== undefined) fill = Math.max(fill, q / l.rcvbufActual);
+    }
+    return fill;
   }
 
   /** Addresses actually bound (port 0 resolved), for tests and logs. */

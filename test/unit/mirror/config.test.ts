@@ -39,6 +39,7 @@ test('defaults', () => {
   assert.equal(c.output, '-');
   assert.equal(c.redact, true);
   assert.equal(c.maxLagMs, 1000);
+  assert.equal(c.shedAtPercent, 50);
   assert.equal(c.redactWorkers, defaultRedactWorkers());
   assert.ok(c.redactWorkers >= 0 && c.redactWorkers <= 8);
   assert.ok(Object.isFrozen(c));
@@ -100,6 +101,9 @@ test('clear errors: addresses, ports, sizes, choices', () => {
   assert.equal(loadMirrorConfig({ 'redact-workers': 'auto' }, {}).redactWorkers, defaultRedactWorkers());
   assert.equal(loadMirrorConfig({}, {}, yamlFile('w-auto.yaml', 'redact-workers: auto\n')).redactWorkers, defaultRedactWorkers());
   assert.match(message(() => loadMirrorConfig({}, {}, yamlFile('w-bad.yaml', 'redact-workers: 1.5\n'))), /redact-workers: expected auto or an integer 0-64, got 1\.5$/);
+  assert.equal(loadMirrorConfig({ 'shed-at': '0' }, {}).shedAtPercent, 0);
+  assert.equal(loadMirrorConfig({}, { SHADOWTAP_SHED_AT: '80' }).shedAtPercent, 80);
+  assert.match(message(() => loadMirrorConfig({ 'shed-at': '100' }, {})), /^--shed-at: expected an integer 0-99, got "100"/);
 });
 
 test('auto worker count: none on 1-2 cores, then the cores left after the capture thread, at most 8', () => {

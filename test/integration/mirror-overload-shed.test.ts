@@ -1,0 +1,101 @@
+/**
+ * Overload in `mirror`, made real: the agent is stopped (SIGSTOP) while mirror datagrams pile up in its
+ * kernel receive queue to ~70% of the buffer, then continued. With --shed-at 50 it sets whole exchanges
+ * aside until the queue drains: each one counted (exchanges_shed_overload), the rest written complete, no
+ * datagram dropped by the kernel. With --shed-at 0 the same backlog is worked through whole.
+ * Needs Linux procfs (the queue fill is read from /proc/self/net/udp); skips with a reason without it.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { freePort, httpGet, metricValue, readJsonl, sleep, startAgent } from './mirror-agent';
+import { udpPayloadsFromPcap, withVxlanVni } from './mirror-packets';
+import { parseProcNetUdp } from '../../src/live/udp-stats';
+
+const ROOT = path.join(__dirname, '..', '..', '..');
+const PCAP = path.join(ROOT, 'pcaps', 'vxlan', 'mirror-lab.pcap');
+const EXCHANGES_PER_COPY = 4;
+const skip = fs.existsSync('/proc/self/net/udp') ? false : 'needs Linux procfs (/proc/self/net/udp)';
+
+/** Bytes queued on the UDP socket bound to 127.0.0.1:`port` (the agent's; one socket has that port). */
+function rxQueue(port: number): number {
+  const row = parseProcNetUdp(fs.readFileSync('/proc/self/net/udp', 'latin1')).find((r) => r.localPort === port);
+  assert.ok(row, `no UDP socket on port ${port}`);
+  return row.rxQueueBytes;
+}
+
+interface Outcome { written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number }
+
+async function backlogRun(dir: string, shedAt: string): Promise<Outcome> {
+  const [udpPort, httpPort] = [await freePort(), await freePort()];
+  const out = path.join(dir, `shed-${shedAt}.jsonl`);
+  const agent = startAgent([
+    '--listen', `127.0.0.1:${udpPort}`, '--http-port', String(httpPort), '--http-host', '127.0.0.1', '--health-port', '0',
+    '--stats-interval', '0', '--redact-workers', '0', '--rcvbuf', '1m', '--shed-at', shedAt, '-o', out,
+  ]);
+  try {
+    await agent.started();
+    const m = (await httpGet(`http://127.0.0.1:${httpPort}/metrics`)).body;
+    const rcvbuf = metricValue(m, 'shadowtap_udp_rcvbuf_bytes{listener="vxlan"}') ?? 0;
+    assert.ok(rcvbuf > 0, 'the agent reports its receive buffer');
+    const datagrams = await udpPayloadsFromPcap(PCAP);
+    const tx = dgram.createSocket('udp4');
+    agent.proc.kill('SIGSTOP');
+    let copies = 0;
+    try {
+      // Each copy of the capture on its own VNI: its own flows, EXCHANGES_PER_COPY exchanges.
+      while (rxQueue(udpPort) < 0.7 * rcvbuf && copies < 5000) {
+        copies++;
+        for (const d of datagrams) {
+          await new Promise<void>((resolve, reject) => tx.send(withVxlanVni(d, 1000 + copies), udpPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
+        }
+      }
+    } finally {
+      agent.proc.kill('SIGCONT');
+      tx.close();
+    }
+    assert.ok(copies < 5000, 'the queue filled');
+    for (let i = 0; i < 100 && rxQueue(udpPort) > 0; i++) await sleep(50);
+    await sleep(1200); // one more stats poll (kernel drops) after the queue drained
+    const stopCode = await agent.stop('SIGTERM');
+    assert.equal(stopCode, 0, agent.stderr());
+    const stopped = agent.stderr().split('\n').find((l) => l.includes('"msg":"stopped"'));
+    assert.ok(stopped, agent.stderr());
+    const counters = (JSON.parse(stopped) as { counters: Record<string, number> }).counters;
+    return {
+      written: readJsonl(out),
+      emitted: counters.exchanges_emitted ?? 0,
+      shed: counters.exchanges_shed_overload ?? 0,
+      kernelDrops: counters.kernel_udp_socket_drops ?? 0,
+      copies,
+    };
+  } finally {
+    await agent.stop('SIGKILL');
+  }
+}
+
+test('mirror under a real backlog: whole exchanges shed and counted, the rest complete, no kernel drop; --shed-at 0 keeps all', { skip }, async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mirror-shed-'));
+  try {
+    for (const shedAt of ['50', '0']) {
+      const r = await backlogRun(dir, shedAt);
+      const what = `--shed-at ${shedAt}: ${r.copies} copies, emitted ${r.emitted}, shed ${r.shed}, written ${r.written.length}`;
+      t.diagnostic(what);
+      assert.equal(r.kernelDrops, 0, what);
+      assert.equal(r.emitted, r.copies * EXCHANGES_PER_COPY, what);
+      assert.equal(r.written.length + r.shed, r.emitted, `every exchange written or counted as shed (${what})`);
+      if (shedAt === '0') assert.equal(r.shed, 0, what);
+      else assert.ok(r.shed > 0, `exchanges were shed (${what})`);
+      for (const ex of r.written) {
+        const c = ex.completeness ?? {};
+        assert.ok(!c.requestMissing && !c.responseMissing && !c.requestGapBytes && !c.responseGapBytes, `complete: ${JSON.stringify(c)}`);
+        assert.equal(typeof ex.response?.status, 'number');
+      }
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
