@@ -6,17 +6,21 @@ import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 export const SHED_CHECK_MS = 50;
 /** How long after the last shed exchange the agent still counts as shedding (readiness). */
 const SHEDDING_HOLD_MS = 2000;
+/** The fill is judged where it will be this far ahead (seconds) at its current growth. */
+export const SHED_HORIZON_S = 0.5;
 
 /**
  * Overload policy of the live modes: whole exchanges instead of random packets. The capture thread
  * parses every packet, but when the kernel receive queue fills because the stages after parsing
  * (redaction, output) cost more than the packets leave time for, the kernel would soon drop datagrams:
  * each lost packet damages an exchange (a gap, a cut body) and can shift the pairing of the ones after it.
- * Instead, from `startFill` of the queue, a growing share of the assembled exchanges is set aside before
- * redaction — counted (`exchanges_shed_overload`), never written, never logged — reaching all of them
- * halfway between `startFill` and a full queue (the rest of the buffer is headroom for the time between two
- * checks). Bursts that the buffer absorbs below `startFill` shed nothing; under sustained overload the queue
- * settles where the share shed balances the deficit. The share is spread evenly (an error-diffusion
+ * Instead, once the queue is expected to pass `startFill` of its buffer, a growing share of the assembled
+ * exchanges is set aside before redaction — counted (`exchanges_shed_overload`), never written, never
+ * logged — reaching all of them halfway between `startFill` and a full queue. "Expected": the fill is taken
+ * SHED_HORIZON_S ahead at its current growth (smoothed over the checks; a draining queue counts as steady),
+ * so a queue filling fast (a cold agent at a high rate) is met early, and one that holds still below
+ * `startFill` (an agent keeping up with a backlog it took on) sheds nothing. Under sustained overload the
+ * queue settles where the share shed balances the deficit. The share is spread evenly (an error-diffusion
  * accumulator), so the output under overload is a uniform sample of complete exchanges.
  *
  * Wraps the sink that redacts and writes; placed before it. `fill` is read at most every SHED_CHECK_MS.
@@ -28,8 +32,11 @@ export class OverloadShedder implements ExchangeSink {
   private acc = 0;
   private lastCheck = -Infinity;
   private lastShed = -Infinity;
-  /** The last fill read (for logs and gauges), -1 before the first. */
+  /** The last fill read and when (ms); -1 before the first. */
   lastFill = -1;
+  private lastFillAt = -1;
+  /** Smoothed growth of the fill, per second. */
+  private growth = 0;
 
   constructor(
     private readonly inner: ExchangeSink,
@@ -44,7 +51,7 @@ export class OverloadShedder implements ExchangeSink {
     const t = this.now();
     if (t - this.lastCheck >= SHED_CHECK_MS) {
       this.lastCheck = t;
-      this.update(this.fill());
+      this.update(this.fill(), t);
     }
     if (this.rate > 0) {
       this.acc += this.rate;
@@ -58,15 +65,22 @@ export class OverloadShedder implements ExchangeSink {
     return this.inner.write(ex);
   }
 
-  private update(fill: number | undefined): void {
+  private update(fill: number | undefined, t: number): void {
     if (fill === undefined) {
       this.rate = 0;
+      this.lastFillAt = -1;
       return;
     }
+    if (this.lastFillAt >= 0 && t > this.lastFillAt) {
+      const g = (fill - this.lastFill) / ((t - this.lastFillAt) / 1000);
+      this.growth = 0.5 * this.growth + 0.5 * g;
+    }
     this.lastFill = fill;
+    this.lastFillAt = t;
+    const expected = fill + Math.max(0, this.growth) * SHED_HORIZON_S;
     const low = this.startFill;
     const high = low + (1 - low) / 2;
-    this.rate = fill <= low ? 0 : fill >= high ? 1 : (fill - low) / (high - low);
+    this.rate = expected <= low ? 0 : expected >= high ? 1 : (expected - low) / (high - low);
     if (this.rate === 0) this.acc = 0;
   }
 

@@ -1,6 +1,6 @@
 /**
  * OverloadShedder: nothing shed below the start fill; a share growing to all of them halfway to a full
- * queue; the share spread evenly; every shed exchange counted and none written; the fill read at most every
+ * queue; a fast-filling queue met early; the share spread evenly; every shed exchange counted and none written; the fill read at most every
  * SHED_CHECK_MS; readiness held for 2 s after the last shed; health and close passed through.
  */
 import { test } from 'node:test';
@@ -81,6 +81,26 @@ test('inside the band the share is proportional and spread evenly', () => {
   q.state.fill = 0.5625; // a quarter into the band
   q.send(400);
   assert.equal(q.shed(), 100);
+});
+
+test('a queue filling fast is met before it reaches the start fill; one holding still below it, or draining, is not', () => {
+  const h = harness(0.5);
+  // Growing by 0.1 per check (2 per second): at 0.35 the fill expected SHED_HORIZON_S ahead is past the band.
+  for (const f of [0.05, 0.15, 0.25, 0.35]) {
+    h.state.fill = f;
+    h.send(10, SHED_CHECK_MS / 10);
+  }
+  assert.ok(h.shed() >= 5, `shed ${h.shed()} before the queue reached half its buffer`);
+  const still = harness(0.5);
+  still.state.fill = 0.45;
+  still.send(200, 2); // 400 ms at a steady 45%
+  assert.equal(still.shed(), 0);
+  const draining = harness(0.5);
+  for (const f of [0.45, 0.3, 0.2, 0.1]) {
+    draining.state.fill = f;
+    draining.send(10, SHED_CHECK_MS / 10);
+  }
+  assert.equal(draining.shed(), 0);
 });
 
 test('the fill is read at most every SHED_CHECK_MS; an unknown fill sheds nothing', () => {
