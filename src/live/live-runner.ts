@@ -31,8 +31,11 @@ export interface LiveRunOptions {
   maxEventLoopLagMs?: number;
   /** Called once the source is started and the listeners are up (tests, benchmarks). */
   onStarted?: () => void;
-  /** The overload shedder in front of the sink (OverloadShedder), if any: shedding counts as not ready. */
-  overload?: { shedding(): boolean };
+  /**
+   * The overload shedder in front of the sink (OverloadShedder), if any: shedding counts as not ready; it is
+   * stopped with the source, so the exchanges flushed at shutdown are all written.
+   */
+  overload?: { shedding(): boolean; stop(): void };
 }
 
 /**
@@ -145,6 +148,7 @@ export async function runLive(
   if (stats) clearInterval(stats);
   await source.stop();
   source.pollStats?.(pipeline.counters);
+  opts.overload?.stop();
   pipeline.finish('shutdown');
   await sink.close();
   lag.stop();

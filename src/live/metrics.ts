@@ -38,7 +38,8 @@ export class Metrics {
       Object.entries(p.packetOutcomes.snapshot()).map(([k, v]) => [`{outcome="${k}"}`, v]),
     );
     const c = p.counters.snapshot();
-    counter('shadowtap_exchanges_emitted_total', 'HTTP exchanges emitted (after redaction).', [['', c.exchanges_emitted ?? 0]]);
+    counter('shadowtap_exchanges_emitted_total', 'HTTP exchanges assembled by the pipeline (those shed under overload included).', [['', c.exchanges_emitted ?? 0]]);
+    counter('shadowtap_exchanges_shed_total', 'HTTP exchanges set aside under overload (--shed-at): assembled, never redacted or written.', [['', c.exchanges_shed_overload ?? 0]]);
     counter('shadowtap_gap_bytes_total', 'TCP payload bytes lost (never captured or mirrored).', [['', c.gap_bytes ?? 0]]);
     counter(
       'shadowtap_events_total',

@@ -37,6 +37,8 @@ export class OverloadShedder implements ExchangeSink {
   private lastFillAt = -1;
   /** Smoothed growth of the fill, per second. */
   private growth = 0;
+  /** After stop(): a pass-through (the exchanges flushed at shutdown are all written). */
+  private stopped = false;
 
   constructor(
     private readonly inner: ExchangeSink,
@@ -47,12 +49,9 @@ export class OverloadShedder implements ExchangeSink {
   ) {}
 
   write(ex: Exchange): boolean {
-    if (this.startFill <= 0) return this.inner.write(ex);
+    if (this.startFill <= 0 || this.stopped) return this.inner.write(ex);
     const t = this.now();
-    if (t - this.lastCheck >= SHED_CHECK_MS) {
-      this.lastCheck = t;
-      this.update(this.fill(), t);
-    }
+    this.check(t);
     if (this.rate > 0) {
       this.acc += this.rate;
       if (this.acc >= 1) {
@@ -63,6 +62,13 @@ export class OverloadShedder implements ExchangeSink {
       }
     }
     return this.inner.write(ex);
+  }
+
+  /** Reads the fill when the last read is SHED_CHECK_MS old. */
+  private check(t: number): void {
+    if (t - this.lastCheck < SHED_CHECK_MS) return;
+    this.lastCheck = t;
+    this.update(this.fill(), t);
   }
 
   private update(fill: number | undefined, t: number): void {
@@ -84,9 +90,20 @@ export class OverloadShedder implements ExchangeSink {
     if (this.rate === 0) this.acc = 0;
   }
 
-  /** Shedding now or in the last SHEDDING_HOLD_MS (not ready: the agent is not keeping up). */
+  /**
+   * Shedding now or in the last SHEDDING_HOLD_MS (not ready: the agent is not keeping up). Reads the fill
+   * itself when no exchange did lately, so a rate left from the last write cannot hold readiness down.
+   */
   shedding(): boolean {
-    return this.rate > 0 || this.now() - this.lastShed < SHEDDING_HOLD_MS;
+    if (this.startFill <= 0 || this.stopped) return false;
+    const t = this.now();
+    this.check(t);
+    return this.rate > 0 || t - this.lastShed < SHEDDING_HOLD_MS;
+  }
+
+  /** No more shedding: called when the source stopped, before open exchanges are flushed. */
+  stop(): void {
+    this.stopped = true;
   }
 
   get healthy(): boolean {

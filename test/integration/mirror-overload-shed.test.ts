@@ -27,7 +27,7 @@ function rxQueue(port: number): number {
   return row.rxQueueBytes;
 }
 
-interface Outcome { written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number }
+interface Outcome { written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number; readyAfterMs: number }
 
 async function backlogRun(dir: string, shedAt: string): Promise<Outcome> {
   const [udpPort, httpPort] = [await freePort(), await freePort()];
@@ -59,6 +59,16 @@ async function backlogRun(dir: string, shedAt: string): Promise<Outcome> {
     }
     assert.ok(copies < 5000, 'the queue filled');
     for (let i = 0; i < 100 && rxQueue(udpPort) > 0; i++) await sleep(50);
+    // Ready again once the queue drained and 2 s passed without a shed exchange (no new traffic arrives).
+    const t0 = Date.now();
+    let readyAfterMs = -1;
+    while (Date.now() - t0 < 8000) {
+      if ((await httpGet(`http://127.0.0.1:${httpPort}/readyz`)).status === 200) {
+        readyAfterMs = Date.now() - t0;
+        break;
+      }
+      await sleep(100);
+    }
     await sleep(1200); // one more stats poll (kernel drops) after the queue drained
     const stopCode = await agent.stop('SIGTERM');
     assert.equal(stopCode, 0, agent.stderr());
@@ -71,6 +81,7 @@ async function backlogRun(dir: string, shedAt: string): Promise<Outcome> {
       shed: counters.exchanges_shed_overload ?? 0,
       kernelDrops: counters.kernel_udp_socket_drops ?? 0,
       copies,
+      readyAfterMs,
     };
   } finally {
     await agent.stop('SIGKILL');
@@ -87,8 +98,9 @@ test('mirror under a real backlog: whole exchanges shed and counted, the rest co
       assert.equal(r.kernelDrops, 0, what);
       assert.equal(r.emitted, r.copies * EXCHANGES_PER_COPY, what);
       assert.equal(r.written.length + r.shed, r.emitted, `every exchange written or counted as shed (${what})`);
+      assert.ok(r.readyAfterMs >= 0, `ready again after the backlog (${what})`);
       if (shedAt === '0') assert.equal(r.shed, 0, what);
-      else assert.ok(r.shed > 0, `exchanges were shed (${what})`);
+      else assert.ok(r.shed > 0 && r.written.length > 0, `some exchanges shed, the rest written once the queue drained (${what})`);
       for (const ex of r.written) {
         const c = ex.completeness ?? {};
         assert.ok(!c.requestMissing && !c.responseMissing && !c.requestGapBytes && !c.responseGapBytes, `complete: ${JSON.stringify(c)}`);

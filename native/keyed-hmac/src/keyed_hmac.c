@@ -76,7 +76,9 @@ static napi_value mac(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   void *data = NULL;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, &data) != napi_ok || data == NULL) {
+    return throw_type(env, "mac: cannot read the call's arguments");
+  }
   if (argc < 4) return throw_type(env, "mac(input, length, out, offset): four arguments");
   const keyed_state *st = (const keyed_state *)data;
   unsigned char *in, *out;
@@ -106,7 +108,7 @@ static void free_state(napi_env env, void *data, void *hint) {
 static napi_value keyed_hmac(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return throw_type(env, "keyedHmac: cannot read the call's arguments");
   unsigned char *key;
   size_t key_len;
   if (argc < 1 || !bytes_of(env, argv[0], &key, &key_len)) return throw_type(env, "key must be a Uint8Array");
@@ -114,7 +116,7 @@ static napi_value keyed_hmac(napi_env env, napi_callback_info info) {
   unsigned char block[64];
   memset(block, 0, sizeof block);
   if (key_len > 64) SHA256(key, key_len, block);
-  else memcpy(block, key, key_len);
+  else if (key_len > 0) memcpy(block, key, key_len);
 
   keyed_state *st = (keyed_state *)malloc(sizeof *st);
   if (st == NULL) {

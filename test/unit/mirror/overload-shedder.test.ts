@@ -115,6 +115,32 @@ test('the fill is read at most every SHED_CHECK_MS; an unknown fill sheds nothin
   assert.equal(h.shed(), 5);
 });
 
+test('readiness reads the fill itself: a rate left by the last write does not hold it down once the queue drained', () => {
+  const h = harness(0.5);
+  h.state.fill = 0.9;
+  h.send(1);
+  assert.equal(h.shed(), 1);
+  assert.equal(h.shedder.shedding(), true);
+  h.state.fill = 0; // drained, and no exchange arrives any more
+  h.clock.t += 2001;
+  assert.equal(h.shedder.shedding(), false);
+  h.state.fill = 0.95; // filling again with no exchange finished yet: not ready
+  h.clock.t += SHED_CHECK_MS;
+  assert.equal(h.shedder.shedding(), true);
+});
+
+test('after stop() every exchange is written (the flush at shutdown), whatever the fill', () => {
+  const h = harness(0.5);
+  h.state.fill = 1;
+  h.send(3);
+  assert.equal(h.shed(), 3);
+  h.shedder.stop();
+  const flushed = h.send(20);
+  assert.ok(flushed.every((n) => h.written.includes(n)));
+  assert.equal(h.shed(), 3);
+  assert.equal(h.shedder.shedding(), false);
+});
+
 test('startFill 0 is a pass-through that never reads the fill', () => {
   const h = harness(0);
   h.state.fill = 1;
@@ -134,6 +160,7 @@ test('health and close pass through; shedding makes the live mode not ready, wit
   const reasons = liveNotReadyReasons(src, new EventLoopLag(100), 0, undefined, h.shedder);
   assert.deepEqual(reasons(), []);
   h.state.fill = 0.9;
+  h.clock.t += SHED_CHECK_MS;
   h.send(1);
   assert.deepEqual(reasons(), ['shedding exchanges (receive queue filling)']);
   await h.shedder.close();
