@@ -122,6 +122,7 @@ export async function runLive(
             packetsInInterval: lastSeen,
             flows: pipeline.activeFlows,
             exchanges: c.exchanges_emitted ?? 0,
+            ...(c.exchanges_shed_overload ? { exchangesShed: c.exchanges_shed_overload } : {}),
             gapBytes: c.gap_bytes ?? 0,
             outcomes: pipeline.packetOutcomes.snapshot(),
             ...(opts.statsFields ? opts.statsFields() : {}),
