@@ -10,7 +10,8 @@ const SHEDDING_HOLD_MS = 2000;
 export const SHED_HORIZON_S = 0.5;
 
 /**
- * Overload policy of the live modes: whole exchanges instead of random packets. The capture thread
+ * Overload policy of `mirror` (its UDP sockets show their queue fill; libpcap's ring in `sniff` does not):
+ * whole exchanges instead of random packets. The capture thread
  * parses every packet, but when the kernel receive queue fills because the stages after parsing
  * (redaction, output) cost more than the packets leave time for, the kernel would soon drop datagrams:
  * each lost packet damages an exchange (a gap, a cut body) and can shift the pairing of the ones after it.
@@ -33,7 +34,7 @@ export class OverloadShedder implements ExchangeSink {
   private lastCheck = -Infinity;
   private lastShed = -Infinity;
   /** The last fill read and when (ms); -1 before the first. */
-  lastFill = -1;
+  private lastFill = -1;
   private lastFillAt = -1;
   /** Smoothed growth of the fill, per second. */
   private growth = 0;
