@@ -22,7 +22,10 @@ export const SHED_HORIZON_S = 0.5;
  * so a queue filling fast (a cold agent at a high rate) is met early, and one that holds still below
  * `startFill` (an agent keeping up with a backlog it took on) sheds nothing. Under sustained overload the
  * queue settles where the share shed balances the deficit. The share is spread evenly (an error-diffusion
- * accumulator), so the output under overload is a uniform sample of complete exchanges.
+ * accumulator), so the output under overload is a uniform sample of complete exchanges. Not whole connections:
+ * measured, sampling by connection shed 36-42% at rates where this sheds 9-10% (bench traffic: 33 keep-alive
+ * connections of ~2,000 exchanges each, as behind a load balancer's pooled connections), the share moving in
+ * steps of a connection.
  *
  * Wraps the sink that redacts and writes; placed before it. `fill` is read at most every SHED_CHECK_MS.
  * startFill in (0, 1); 0 = off (a pass-through).
