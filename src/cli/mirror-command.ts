@@ -160,6 +160,7 @@ export async function runMirrorWith(
       format: cfg.format,
       output: cfg.output === '-' ? 'stdout' : cfg.output,
       redact: cfg.redact,
+      shedAtPercent: cfg.shedAtPercent,
       origins: cfg.origins,
     },
     'mirror target starting',
