@@ -136,7 +136,10 @@ export async function runMirrorWith(
     redactingSink(
       attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror'),
       redaction, cfg.redactWorkers, counters, (m) => log.warn(m)),
-    () => source.queueFill(), counters, cfg.shedAtPercent / 100);
+    () => source.queueFill(), counters, cfg.shedAtPercent / 100, undefined, (e) => {
+      if (e.kind === 'start') log.warn({ queueFillPercent: e.fillPercent, shedAtPercent: cfg.shedAtPercent }, 'overload: shedding exchanges before redaction (receive queue filling)');
+      else log.info({ exchangesShed: e.exchangesShed, seconds: e.seconds }, 'overload over: no exchange shed for 2 s');
+    });
   const pipeline = new Pipeline(
     {
       source: source.name,

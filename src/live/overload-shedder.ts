@@ -30,6 +30,11 @@ export const SHED_HORIZON_S = 0.5;
  * Wraps the sink that redacts and writes; placed before it. `fill` is read at most every SHED_CHECK_MS.
  * startFill in (0, 1); 0 = off (a pass-through).
  */
+/** An overload episode begins (the first check with a share to shed) or ends (2 s without shedding, or stop()). */
+export type ShedEvent =
+  | { kind: 'start'; fillPercent: number }
+  | { kind: 'end'; exchangesShed: number; seconds: number };
+
 export class OverloadShedder implements ExchangeSink {
   /** Share of exchanges shed now, 0..1. */
   private rate = 0;
@@ -43,13 +48,17 @@ export class OverloadShedder implements ExchangeSink {
   private growth = 0;
   /** After stop(): a pass-through (the exchanges flushed at shutdown are all written). */
   private stopped = false;
+  /** The open overload episode (for `report`): when it began and the shed counter then; undefined = none. */
+  private episode: { at: number; shedBefore: number } | undefined;
 
+  /** `report` hears each episode's start and end (one log line each, not one per exchange). */
   constructor(
     private readonly inner: ExchangeSink,
     private readonly fill: () => number | undefined,
     private readonly counters: Counters,
     private readonly startFill: number,
     private readonly now: () => number = () => performance.now(),
+    private readonly report: (event: ShedEvent) => void = () => undefined,
   ) {}
 
   write(ex: Exchange): boolean {
@@ -68,11 +77,27 @@ export class OverloadShedder implements ExchangeSink {
     return this.inner.write(ex);
   }
 
-  /** Reads the fill when the last read is SHED_CHECK_MS old. */
+  /** Reads the fill when the last read is SHED_CHECK_MS old; opens and closes overload episodes. */
   private check(t: number): void {
     if (t - this.lastCheck < SHED_CHECK_MS) return;
     this.lastCheck = t;
     this.update(this.fill(), t);
+    if (this.rate > 0 && this.episode === undefined) {
+      this.episode = { at: t, shedBefore: this.counters.get('exchanges_shed_overload') };
+      this.report({ kind: 'start', fillPercent: Math.round(this.lastFill * 100) });
+    } else if (this.rate === 0 && this.episode !== undefined && t - Math.max(this.lastShed, this.episode.at) >= SHEDDING_HOLD_MS) {
+      this.endEpisode();
+    }
+  }
+
+  private endEpisode(): void {
+    const e = this.episode!;
+    this.episode = undefined;
+    this.report({
+      kind: 'end',
+      exchangesShed: this.counters.get('exchanges_shed_overload') - e.shedBefore,
+      seconds: Math.round(Math.max(0, this.lastShed - e.at)) / 1000,
+    });
   }
 
   private update(fill: number | undefined, t: number): void {
@@ -108,6 +133,7 @@ export class OverloadShedder implements ExchangeSink {
   /** No more shedding: called when the source stopped, before open exchanges are flushed. */
   stop(): void {
     this.stopped = true;
+    if (this.episode !== undefined) this.endEpisode();
   }
 
   get healthy(): boolean {

@@ -2,7 +2,7 @@
  * Overload in `mirror`, made real: the agent is stopped (SIGSTOP) while mirror datagrams pile up in its
  * kernel receive queue to ~70% of the buffer, then continued. With --shed-at 50 it sets whole exchanges
  * aside until the queue drains: each one counted (exchanges_shed_overload), the rest written complete, no
- * datagram dropped by the kernel. With --shed-at 0 the same backlog is worked through whole.
+ * datagram dropped by the kernel, ready again afterwards, and the traffic that follows written whole. With --shed-at 0 the same backlog is worked through whole.
  * Needs Linux procfs (the queue fill is read from /proc/self/net/udp); skips with a reason without it.
  */
 import { test } from 'node:test';
@@ -18,6 +18,9 @@ import { parseProcNetUdp } from '../../src/live/udp-stats';
 const ROOT = path.join(__dirname, '..', '..', '..');
 const PCAP = path.join(ROOT, 'pcaps', 'vxlan', 'mirror-lab.pcap');
 const EXCHANGES_PER_COPY = 4;
+/** Copies sent after the backlog drained, on VNIs from AFTER_VNI + 1. */
+const AFTER_COPIES = 3;
+const AFTER_VNI = 9000;
 const skip = fs.existsSync('/proc/self/net/udp') ? false : 'needs Linux procfs (/proc/self/net/udp)';
 
 /** Bytes queued on the UDP socket bound to 127.0.0.1:`port` (the agent's; one socket has that port). */
@@ -27,7 +30,7 @@ function rxQueue(port: number): number {
   return row.rxQueueBytes;
 }
 
-interface Outcome { written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number; readyAfterMs: number }
+interface Outcome { written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number; readyAfterMs: number; log: string }
 
 async function backlogRun(dir: string, shedAt: string, receiver: string): Promise<Outcome> {
   const [udpPort, httpPort] = [await freePort(), await freePort()];
@@ -43,19 +46,18 @@ async function backlogRun(dir: string, shedAt: string, receiver: string): Promis
     assert.ok(rcvbuf > 0, 'the agent reports its receive buffer');
     const datagrams = await udpPayloadsFromPcap(PCAP);
     const tx = dgram.createSocket('udp4');
+    const send = (d: Buffer, vni: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => tx.send(withVxlanVni(d, vni), udpPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
     agent.proc.kill('SIGSTOP');
     let copies = 0;
     try {
       // Each copy of the capture on its own VNI: its own flows, EXCHANGES_PER_COPY exchanges.
       while (rxQueue(udpPort) < 0.7 * rcvbuf && copies < 5000) {
         copies++;
-        for (const d of datagrams) {
-          await new Promise<void>((resolve, reject) => tx.send(withVxlanVni(d, 1000 + copies), udpPort, '127.0.0.1', (e) => (e ? reject(e) : resolve())));
-        }
+        for (const d of datagrams) await send(d, 1000 + copies);
       }
     } finally {
       agent.proc.kill('SIGCONT');
-      tx.close();
     }
     assert.ok(copies < 5000, 'the queue filled');
     for (let i = 0; i < 100 && rxQueue(udpPort) > 0; i++) await sleep(50);
@@ -69,7 +71,10 @@ async function backlogRun(dir: string, shedAt: string, receiver: string): Promis
       }
       await sleep(100);
     }
-    await sleep(1200); // one more stats poll (kernel drops) after the queue drained
+    // Traffic after the backlog, at an easy pace: nothing of it may be shed.
+    for (let k = 1; k <= AFTER_COPIES; k++) for (const d of datagrams) await send(d, AFTER_VNI + k);
+    tx.close();
+    await sleep(1200); // the last exchanges written, one more stats poll (kernel drops)
     const stopCode = await agent.stop('SIGTERM');
     assert.equal(stopCode, 0, agent.stderr());
     const stopped = agent.stderr().split('\n').find((l) => l.includes('"msg":"stopped"'));
@@ -82,6 +87,7 @@ async function backlogRun(dir: string, shedAt: string, receiver: string): Promis
       kernelDrops: counters.kernel_udp_socket_drops ?? 0,
       copies,
       readyAfterMs,
+      log: agent.stderr(),
     };
   } finally {
     await agent.stop('SIGKILL');
@@ -97,11 +103,18 @@ test('mirror under a real backlog (native and dgram receivers): whole exchanges 
       const what = `--shed-at ${shedAt} --udp-receiver ${receiver}: ${r.copies} copies, emitted ${r.emitted}, shed ${r.shed}, written ${r.written.length}`;
       t.diagnostic(what);
       assert.equal(r.kernelDrops, 0, what);
-      assert.equal(r.emitted, r.copies * EXCHANGES_PER_COPY, what);
+      assert.equal(r.emitted, (r.copies + AFTER_COPIES) * EXCHANGES_PER_COPY, what);
       assert.equal(r.written.length + r.shed, r.emitted, `every exchange written or counted as shed (${what})`);
       assert.ok(r.readyAfterMs >= 0, `ready again after the backlog (${what})`);
       if (shedAt === '0') assert.equal(r.shed, 0, what);
-      else assert.ok(r.shed > 0 && r.written.length > 0, `some exchanges shed, the rest written once the queue drained (${what})`);
+      else {
+        assert.ok(r.shed > 0, `exchanges shed (${what})`);
+        const lines = r.log.split('\n').filter((l) => l.includes('"msg":"overload'));
+        assert.equal(lines.length, 2, `one line as the overload began, one as it ended: ${lines.join(' | ')}`);
+        assert.equal((JSON.parse(lines[1]) as { exchangesShed: number }).exchangesShed, r.shed);
+      }
+      const after = r.written.filter((ex) => ex.connection?.vni > AFTER_VNI).length;
+      assert.equal(after, AFTER_COPIES * EXCHANGES_PER_COPY, `once the queue drained nothing is shed (${what})`);
       for (const ex of r.written) {
         const c = ex.completeness ?? {};
         assert.ok(!c.requestMissing && !c.responseMissing && !c.requestGapBytes && !c.responseGapBytes, `complete: ${JSON.stringify(c)}`);

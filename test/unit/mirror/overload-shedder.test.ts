@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { OverloadShedder, SHED_CHECK_MS } from '../../../src/live/overload-shedder';
+import { OverloadShedder, SHED_CHECK_MS, type ShedEvent } from '../../../src/live/overload-shedder';
 import { liveNotReadyReasons } from '../../../src/live/live-runner';
 import { EventLoopLag } from '../../../src/live/event-loop-lag';
 import { Counters } from '../../../src/observe/counters';
@@ -29,10 +29,11 @@ function harness(startFill: number) {
     },
   };
   const counters = new Counters();
+  const events: ShedEvent[] = [];
   const shedder = new OverloadShedder(inner, () => {
     state.reads++;
     return state.fill;
-  }, counters, startFill, () => clock.t);
+  }, counters, startFill, () => clock.t, (e) => events.push(e));
   let n = 0;
   /** Writes `k` exchanges, `stepMs` apart; returns their numbers. */
   const send = (k: number, stepMs = 0): number[] => {
@@ -44,7 +45,7 @@ function harness(startFill: number) {
     }
     return sent;
   };
-  return { clock, state, written, counters, shedder, send, shed: () => counters.get('exchanges_shed_overload') };
+  return { clock, state, written, counters, shedder, send, events, shed: () => counters.get('exchanges_shed_overload') };
 }
 
 test('below the start fill nothing is shed; from halfway to full everything is, counted and never written', () => {
@@ -139,6 +140,29 @@ test('after stop() every exchange is written (the flush at shutdown), whatever t
   assert.ok(flushed.every((n) => h.written.includes(n)));
   assert.equal(h.shed(), 3);
   assert.equal(h.shedder.shedding(), false);
+});
+
+test('one report when an overload episode starts and one when it ends (2 s without shedding, or stop)', () => {
+  const h = harness(0.5);
+  h.state.fill = 0.8;
+  h.clock.t += SHED_CHECK_MS;
+  h.send(100, 5); // 500 ms of shedding, ten checks
+  assert.deepEqual(h.events, [{ kind: 'start', fillPercent: 80 }]);
+  h.state.fill = 0.1;
+  h.send(100, 10); // 1 s below the threshold: the episode is still open
+  assert.equal(h.events.length, 1);
+  h.send(200, 10); // 2 s more
+  assert.equal(h.events.length, 2);
+  const end = h.events[1] as Extract<ShedEvent, { kind: 'end' }>;
+  assert.equal(end.kind, 'end');
+  assert.equal(end.exchangesShed, 100);
+  assert.ok(end.seconds > 0.4 && end.seconds < 0.6, `${end.seconds} s`);
+  h.state.fill = 0.9;
+  h.clock.t += SHED_CHECK_MS;
+  h.send(10);
+  h.shedder.stop();
+  assert.deepEqual(h.events.slice(2).map((e) => e.kind), ['start', 'end']);
+  assert.equal((h.events[3] as Extract<ShedEvent, { kind: 'end' }>).exchangesShed, 10);
 });
 
 test('startFill 0 is a pass-through that never reads the fill', () => {
