@@ -97,6 +97,7 @@ static napi_value mac(napi_env env, napi_callback_info info) {
   SHA256_Update(&c, inner_digest, 32);
   SHA256_Final(out + offset, &c);
   wipe(&c, sizeof c);
+  wipe(inner_digest, sizeof inner_digest);
   return NULL;
 }
 
