@@ -30,7 +30,11 @@ function rxQueue(port: number): number {
   return row.rxQueueBytes;
 }
 
-interface Outcome { written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number; readyAfterMs: number; log: string }
+interface Outcome {
+  written: Array<Record<string, any>>; emitted: number; shed: number; kernelDrops: number; copies: number; readyAfterMs: number; log: string;
+  /** /readyz right after the backlog was let go. */
+  readyzDuring: { status: number; body: string };
+}
 
 async function backlogRun(dir: string, shedAt: string, receiver: string): Promise<Outcome> {
   const [udpPort, httpPort] = [await freePort(), await freePort()];
@@ -60,6 +64,8 @@ async function backlogRun(dir: string, shedAt: string, receiver: string): Promis
       agent.proc.kill('SIGCONT');
     }
     assert.ok(copies < 5000, 'the queue filled');
+    // Right after the backlog (within the 2 s hold): not ready, saying why — or, never shedding, not for that.
+    const during = await httpGet(`http://127.0.0.1:${httpPort}/readyz`);
     for (let i = 0; i < 100 && rxQueue(udpPort) > 0; i++) await sleep(50);
     // Ready again once the queue drained and 2 s passed without a shed exchange (no new traffic arrives).
     const t0 = Date.now();
@@ -88,6 +94,7 @@ async function backlogRun(dir: string, shedAt: string, receiver: string): Promis
       copies,
       readyAfterMs,
       log: agent.stderr(),
+      readyzDuring: during,
     };
   } finally {
     await agent.stop('SIGKILL');
@@ -106,9 +113,13 @@ test('mirror under a real backlog (native and dgram receivers): whole exchanges 
       assert.equal(r.emitted, (r.copies + AFTER_COPIES) * EXCHANGES_PER_COPY, what);
       assert.equal(r.written.length + r.shed, r.emitted, `every exchange written or counted as shed (${what})`);
       assert.ok(r.readyAfterMs >= 0, `ready again after the backlog (${what})`);
-      if (shedAt === '0') assert.equal(r.shed, 0, what);
-      else {
+      if (shedAt === '0') {
+        assert.equal(r.shed, 0, what);
+        assert.ok(!r.readyzDuring.body.includes('shedding exchanges'), r.readyzDuring.body);
+      } else {
         assert.ok(r.shed > 0, `exchanges shed (${what})`);
+        assert.equal(r.readyzDuring.status, 503, r.readyzDuring.body);
+        assert.ok(r.readyzDuring.body.includes('shedding exchanges'), r.readyzDuring.body);
         const lines = r.log.split('\n').filter((l) => l.includes('"msg":"overload'));
         assert.equal(lines.length, 2, `one line as the overload began, one as it ended: ${lines.join(' | ')}`);
         assert.equal((JSON.parse(lines[1]) as { exchangesShed: number }).exchangesShed, r.shed);
