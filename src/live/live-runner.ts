@@ -39,7 +39,7 @@ export interface LiveRunOptions {
 }
 
 /**
- * Readiness of a live mode: the source is bound/open and the pipeline is not shedding load; with `sink` given
+ * Readiness of a live mode: the source is bound/open and the pipeline is not shedding load; with `also.sink`
  * (/readyz/sink), also that the sink is healthy. Shedding = the event loop lagged more than `maxLagMs` in the
  * last 1-2 s (packets are processed synchronously on the loop, so lag means kernel buffers are filling),
  * or the source itself reports falling behind (kernel socket drops in the last seconds), or `overload`
@@ -47,8 +47,9 @@ export interface LiveRunOptions {
  * unhealthy when it says so (ExchangeSink.healthy, e.g. --sink not connected or spooling).
  * Returns the reasons for not being ready, one short phrase each; empty = ready. No captured data.
  */
-export function liveNotReadyReasons(source: LiveSource, lag: EventLoopLag, maxLagMs: number, sink?: Pick<ExchangeSink, 'healthy'>,
-  overload?: { shedding(): boolean }): () => string[] {
+export function liveNotReadyReasons(source: LiveSource, lag: EventLoopLag, maxLagMs: number,
+  also: { sink?: Pick<ExchangeSink, 'healthy'> | undefined; overload?: { shedding(): boolean } | undefined } = {}): () => string[] {
+  const { sink, overload } = also;
   return () => {
     const why: string[] = [];
     if (!source.ready()) why.push('source not bound/open');
@@ -81,9 +82,9 @@ export async function runLive(
   // health is /readyz/sink and the `sink_healthy` gauge, never readiness: readiness decides where mirrored
   // packets go (the LB health check; Kubernetes drops a not-ready pod from the Service the NLB targets), and
   // a replay service that is down is down for every target alike while the spool keeps what arrives.
-  const notReady = liveNotReadyReasons(source, lag, maxLag, undefined, opts.overload);
+  const notReady = liveNotReadyReasons(source, lag, maxLag, { overload: opts.overload });
   const ready = (): boolean => notReady().length === 0;
-  const sinkNotHealthy = liveNotReadyReasons(source, lag, maxLag, sink, opts.overload);
+  const sinkNotHealthy = liveNotReadyReasons(source, lag, maxLag, { sink, overload: opts.overload });
   const metrics = new Metrics(pipeline, () => ({
     ...(source.gauges ? source.gauges() : {}),
     event_loop_lag_seconds: lag.lagMs / 1000,

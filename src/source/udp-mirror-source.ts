@@ -415,8 +415,8 @@ export class UdpMirrorSource implements LiveSource {
     let fill = 0;
     for (const l of this.listeners) {
       if (l.rcvbufActual <= 0) continue;
-      const port = l.receiver === 'native' ? (l.rx.isClosed() ? 0 : l.rx.address().port) : l.bound ? l.socket.address().port : 0;
-      const q = queues.get(port);
+      const port = listenerAddress(l)?.port;
+      const q = port === undefined ? undefined : queues.get(port);
       if (q !== undefined) fill = Math.max(fill, q / l.rcvbufActual);
     }
     return fill;
@@ -424,9 +424,12 @@ export class UdpMirrorSource implements LiveSource {
 
   /** Addresses actually bound (port 0 resolved), for tests and logs. */
   boundAddresses(): Array<{ kind: string; address: string; port: number }> {
-    return this.listeners
-      .filter((l) => (l.receiver === 'native' ? !l.rx.isClosed() : l.bound))
-      .map((l) => ({ kind: l.kind, ...(l.receiver === 'native' ? l.rx.address() : l.socket.address()) }));
+    const out: Array<{ kind: string; address: string; port: number }> = [];
+    for (const l of this.listeners) {
+      const a = listenerAddress(l);
+      if (a !== undefined) out.push({ kind: l.kind, ...a });
+    }
+    return out;
   }
 
   pollStats(counters: Counters): void {
@@ -468,6 +471,12 @@ export class UdpMirrorSource implements LiveSource {
   gauges(): Record<string, number> {
     return this.latest;
   }
+}
+
+/** A listener's bound address while its socket is open (a stalled native receiver's socket is); else undefined. */
+function listenerAddress(l: Listener): { address: string; family: string; port: number } | undefined {
+  if (l.receiver === 'native') return l.rx.isClosed() ? undefined : l.rx.address();
+  return l.bound ? l.socket.address() : undefined;
 }
 
 function listenError(kind: Listener['kind'], addr: ListenAddress, err: NodeJS.ErrnoException): ShadowtapError {

@@ -181,7 +181,7 @@ test('health and close pass through; shedding makes the live mode not ready, wit
   h.state.healthy = undefined;
   assert.equal(h.shedder.healthy, true);
   const src = { name: 't', start: async () => undefined, stop: async () => undefined, ready: () => true };
-  const reasons = liveNotReadyReasons(src, new EventLoopLag(100), 0, undefined, h.shedder);
+  const reasons = liveNotReadyReasons(src, new EventLoopLag(100), 0, { overload: h.shedder });
   assert.deepEqual(reasons(), []);
   h.state.fill = 0.9;
   h.clock.t += SHED_CHECK_MS;

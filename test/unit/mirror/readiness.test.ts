@@ -35,7 +35,7 @@ test('readiness: bound source, lag within bound, no source shedding, sink health
     },
   };
   const lag = new EventLoopLag(100);
-  const reasons = liveNotReadyReasons(src, lag, 1000, sink);
+  const reasons = liveNotReadyReasons(src, lag, 1000, { sink });
   assert.deepEqual(reasons(), []);
   state.bound = false;
   assert.deepEqual(reasons(), ['source not bound/open']);
