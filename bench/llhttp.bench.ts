@@ -144,7 +144,7 @@ time('llhttp-wasm package wrapper execute (requests)', reqBytes, MESSAGES, () =>
 time('HttpStream (both directions, exchanges emitted)', resBytes + reqBytes, MESSAGES, () => {
   const counters = new Counters();
   const st = createHttpStream(
-    { id: 1, ends: [{ ip: '10.0.0.1', port: 50000 }, { ip: '10.0.0.2', port: 80 }], initiatorKnown: true, midStream: false, vni: -1, tunnel: '', tunnelSource: '', source: 'bench' },
+    { id: 1, lastFrame: 1, ends: [{ ip: '10.0.0.1', port: 50000 }, { ip: '10.0.0.2', port: 80 }], initiatorKnown: true, midStream: false, vni: -1, tunnel: '', tunnelSource: '', source: 'bench' },
     () => {
       sink++;
     },

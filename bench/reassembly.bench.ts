@@ -45,11 +45,12 @@ function packetFor(i: number): DecodedPacket {
 function run(name: string, order: (s: number) => number): void {
   const table = new FlowTable({ source: 'bench' }, new Counters(), () => sink);
   const pkts = Array.from({ length: CONNS }, (_, i) => packetFor(i));
+  let frame = 0;
   for (const p of pkts) {
     p.tcpFlags = TCP_SYN;
     p.seq = 1000;
     p.payloadLen = 0;
-    table.handle(p, 0);
+    table.handle(p, 0, ++frame);
   }
   delivered = 0;
   if (typeof global.gc === 'function') global.gc();
@@ -63,7 +64,7 @@ function run(name: string, order: (s: number) => number): void {
       p.seq = 1001 + k * PAYLOAD;
       p.ack = 1;
       p.payloadLen = PAYLOAD;
-      table.handle(p, s);
+      table.handle(p, s, ++frame);
     }
   }
   const ns = Number(process.hrtime.bigint() - t0);

@@ -1,14 +1,15 @@
 import { Counters } from './observe/counters';
 import { Decoder, type DecoderOptions } from './decode/decoder';
 import { DecodedPacket } from './decode/decoded-packet';
-import { FlowTable, type FlowTableOptions } from './flow/flow-table';
-import { createHttpStream, type HttpOptions } from './http/http-stream';
+import type { FlowTableOptions } from './flow/flow-table';
+import { FlowStage } from './flow/flow-stage';
+import type { HttpOptions } from './http/http-stream';
 import type { Frame } from './source/frame';
 import type { Exchange } from './exchange/record';
 import type { CloseReason } from './reassembly/stream-sink';
 
 /**
- * Wires the stages: Frame → Decoder → FlowTable (+ reassembly) → HttpStream → onExchange.
+ * Wires the stages: Frame → Decoder → FlowStage (flow table, reassembly, HTTP) → onExchange.
  * The only module that knows all stages. Synchronous: `onFrame` returns when the frame is fully
  * processed, so sources may reuse their buffers afterwards.
  *
@@ -25,29 +26,34 @@ export interface PipelineOptions {
 }
 
 /** How often (capture time) idle flows are expired. */
-const EXPIRE_EVERY_MICROS = 1_000_000;
+export const EXPIRE_EVERY_MICROS = 1_000_000;
 
-export class Pipeline {
+/** What a run's summary reads (the single-thread Pipeline and the sharded one both have it). */
+export interface PipelineTotals {
+  readonly counters: Counters;
+  readonly packetOutcomes: Counters;
+  readonly packets: number;
+  readonly bytes: number;
+}
+
+export class Pipeline implements PipelineTotals {
   /** Byte, flow, HTTP and exchange counters. */
   readonly counters: Counters;
   /** Exactly one increment per frame. */
   readonly packetOutcomes = new Counters();
   private readonly decoder: Decoder;
-  private readonly flows: FlowTable;
+  private readonly flows: FlowStage;
   private readonly pkt = new DecodedPacket();
   private nowMicros = 0;
   private lastExpire = 0;
+  /** Frames seen, also the number of the latest one (connection ids are frame numbers). */
   packets = 0;
   bytes = 0;
 
-  constructor(opts: PipelineOptions, private readonly onExchange: (ex: Exchange) => void) {
+  constructor(opts: PipelineOptions, onExchange: (ex: Exchange) => void) {
     this.counters = opts.counters ?? new Counters();
     this.decoder = new Decoder(opts.decoder ?? {}, this.counters);
-    const http = opts.http ?? {};
-    const emit = (ex: Exchange): void => this.emit(ex);
-    this.flows = new FlowTable({ ...opts.flows, source: opts.source }, this.counters, (meta) =>
-      createHttpStream(meta, emit, this.counters, http),
-    );
+    this.flows = new FlowStage({ source: opts.source, flows: opts.flows, http: opts.http }, this.counters, (ex) => onExchange(ex));
   }
 
   onFrame(frame: Frame): void {
@@ -56,7 +62,7 @@ export class Pipeline {
     if (frame.tsMicros > this.nowMicros) this.nowMicros = frame.tsMicros;
     const pkt = this.pkt;
     let outcome = this.decoder.decode(frame, pkt);
-    if (outcome === '') outcome = this.flows.handle(pkt, this.nowMicros);
+    if (outcome === '') outcome = this.flows.segment(pkt, this.nowMicros, this.packets);
     this.packetOutcomes.inc(outcome);
     if (this.nowMicros - this.lastExpire >= EXPIRE_EVERY_MICROS) {
       this.lastExpire = this.nowMicros;
@@ -83,20 +89,10 @@ export class Pipeline {
 
   /** Closes every connection, flushing open exchanges as partial. */
   finish(reason: CloseReason): void {
-    this.flows.closeAll(reason, this.nowMicros);
+    this.flows.finish(reason, this.nowMicros);
   }
 
   get activeFlows(): number {
-    return this.flows.size;
-  }
-
-  private emit(ex: Exchange): void {
-    this.counters.inc('exchanges_emitted');
-    const c = ex.completeness;
-    if (c.requestMissing) this.counters.inc('exchanges_request_missing');
-    if (c.responseMissing) this.counters.inc('exchanges_response_missing');
-    if (c.requestGapBytes || c.responseGapBytes || c.requestBodyPartial || c.responseBodyPartial) this.counters.inc('exchanges_partial');
-    if (c.parseError) this.counters.inc('exchanges_parse_error');
-    this.onExchange(ex);
+    return this.flows.activeFlows;
   }
 }

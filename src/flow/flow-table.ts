@@ -70,7 +70,6 @@ export class FlowTable {
   private readonly lingering = new FlowList<ClosedTuple>();
   private readonly budget: ReassemblyBudget;
   private readonly limits: { maxBufferedBytes: number; maxSegments: number };
-  private nextId = 1;
 
   constructor(
     opts: Partial<FlowTableOptions> & { source: string },
@@ -109,8 +108,12 @@ export class FlowTable {
    * exactly once: 'tcp_to_flow' (taken by a connection, retransmissions included) or 'tcp_no_flow'
    * (no payload and no SYN for an unknown tuple, a RST for an unknown tuple, or anything but a new
    * SYN for a lingering closed tuple; creates nothing).
+   *
+   * `frameNumber` is the 1-based number of the packet in its source (a file's record number, as
+   * Wireshark numbers frames): a new connection's id is the number of the packet that opened it, and
+   * every connection remembers the number of its latest packet (ConnectionMeta.lastFrame).
    */
-  handle(pkt: DecodedPacket, tsMicros: number): string {
+  handle(pkt: DecodedPacket, tsMicros: number, frameNumber: number): string {
     if (pkt.ipVersion !== 4 && pkt.ipVersion !== 6) return TCP_NO_FLOW;
     const hash = flowHash(pkt);
     let dir = -1;
@@ -139,10 +142,11 @@ export class FlowTable {
       conn = entry;
       d = dir as Dir;
       if (tsMicros > conn.lastSeenMicros) conn.lastSeenMicros = tsMicros;
+      conn.meta.lastFrame = frameNumber;
       this.open.moveToTail(conn);
     } else {
       if ((!syn && pkt.payloadLen + pkt.payloadMissing === 0) || (flags & TCP_RST) !== 0) return TCP_NO_FLOW;
-      conn = this.create(pkt, hash, tsMicros);
+      conn = this.create(pkt, hash, tsMicros, frameNumber);
       d = conn.directionOf(pkt) as Dir;
     }
 
@@ -150,7 +154,7 @@ export class FlowTable {
     if (r === SEG_REPLACE) {
       this.counters.inc('flows_replaced_by_syn');
       this.closeConnection(conn, 'evicted', tsMicros);
-      conn = this.create(pkt, hash, tsMicros);
+      conn = this.create(pkt, hash, tsMicros, frameNumber);
       r = conn.segment(pkt, conn.directionOf(pkt) as Dir, tsMicros);
     }
     this.counters.inc('tcp_payload_bytes', pkt.payloadLen);
@@ -192,7 +196,7 @@ export class FlowTable {
 
   // ---- internals ----
 
-  private create(pkt: DecodedPacket, hash: number, ts: number): Connection {
+  private create(pkt: DecodedPacket, hash: number, ts: number, frameNumber: number): Connection {
     if (this.open.size + this.lingering.size >= this.opts.maxFlows) this.makeRoom(ts);
     const flags = pkt.tcpFlags;
     const syn = (flags & TCP_SYN) !== 0;
@@ -202,7 +206,8 @@ export class FlowTable {
     const srcEnd = { ip: ipToString(pkt.buf, pkt.srcAddrOff, pkt.ipVersion), port: pkt.srcPort };
     const dstEnd = { ip: ipToString(pkt.buf, pkt.dstAddrOff, pkt.ipVersion), port: pkt.dstPort };
     const meta: ConnectionMeta = {
-      id: this.nextId++,
+      id: frameNumber,
+      lastFrame: frameNumber,
       ends: flip ? [dstEnd, srcEnd] : [srcEnd, dstEnd],
       initiatorKnown: syn,
       midStream: !syn,

@@ -39,8 +39,11 @@ class Rig {
     return this.send({ src: S, dst: C, sport: SP, dport: CP, seq, ack, flags, payload, ...extra });
   }
 
+  /** Packets handed to the table so far (the next one's frame number is frames + 1). */
+  frames = 0;
+
   send(spec: SegSpec, ts = 1_000_000): string {
-    const out = this.table.handle(tcpPacket(spec, this.pkt), ts);
+    const out = this.table.handle(tcpPacket(spec, this.pkt), ts, ++this.frames);
     this.outcomes.push(out);
     return out;
   }
@@ -71,6 +74,7 @@ test('handshake, request, response, FIN both ways: delivered, ended, closed, lin
   assert.deepEqual(sink.violations, []);
   assert.deepEqual(r.metas[0], {
     id: 1,
+    lastFrame: 7,
     ends: [{ ip: C, port: CP }, { ip: S, port: SP }],
     initiatorKnown: true,
     midStream: false,
@@ -101,12 +105,12 @@ test('handshake, request, response, FIN both ways: delivered, ended, closed, lin
   assert.equal(r.table.lingeringCount, 0);
 });
 
-test('a new SYN on a closed tuple starts a new connection with the next id', () => {
+test('a new SYN on a closed tuple starts a new connection, its id the number of that SYN\'s packet', () => {
   const r = new Rig();
   fullConnection(r);
   assert.equal(r.c(90000, TCP_SYN), 'tcp_to_flow');
   assert.equal(r.sinks.length, 2);
-  assert.equal(r.metas[1].id, 2);
+  assert.equal(r.metas[1].id, 8);
   assert.equal(r.table.size, 1);
   assert.equal(r.table.lingeringCount, 0);
   r.s(7000, TCP_SYN | TCP_ACK, '', 90001);
@@ -127,7 +131,8 @@ test('a SYN with a new ISN on an open connection replaces it; a retransmitted SY
   assert.equal(r.sinks[0].closeReason(), 'evicted');
   assert.equal(r.counters.get('flows_replaced_by_syn'), 1);
   assert.equal(r.sinks[0].text(0), 'abc');
-  assert.equal(r.metas[1].id, 2);
+  assert.equal(r.metas[1].id, 4);
+  assert.equal(r.metas[0].lastFrame, 4, 'the replaced connection saw the replacing SYN last');
 });
 
 test('SYN-ACK seen first: its receiver is direction 0 and both streams start from it', () => {
@@ -351,7 +356,7 @@ test('bytes fixture: IPv4[TCP] SYN and a data segment parsed from hex', () => {
     pkt.tcpFlags = b[ihl + 13];
     pkt.payloadOff = ihl + doff;
     pkt.payloadLen = Math.max(0, Math.min(b.readUInt16BE(2), b.length) - ihl - doff);
-    assert.equal(r.table.handle(pkt, 1), 'tcp_to_flow');
+    assert.equal(r.table.handle(pkt, 1, ++r.frames), 'tcp_to_flow');
   }
   assert.deepEqual(r.metas[0].ends, [{ ip: '192.168.1.10', port: 51000 }, { ip: '93.184.216.34', port: 80 }]);
   assert.equal(r.sinks[0].text(0), 'GET / HTTP/1.0\r\n\r\n');

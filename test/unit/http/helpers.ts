@@ -8,6 +8,7 @@ import type { Dir, StreamSink } from '../../../src/reassembly/stream-sink';
 export function meta(over: Partial<ConnectionMeta> = {}): ConnectionMeta {
   return {
     id: 7,
+    lastFrame: 7,
     ends: [
       { ip: '10.0.0.1', port: 51000 },
       { ip: '10.0.0.2', port: 80 },

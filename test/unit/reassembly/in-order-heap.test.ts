@@ -21,13 +21,13 @@ test('in-order stream: no out-of-order copies and no retained heap', { skip: gc 
   const table = new FlowTable({ source: 'heap' }, counters, () => sink);
   const ends = { src: '10.0.0.1', dst: '10.0.0.2', sport: 4000, dport: 80 };
   const pkt = new DecodedPacket();
-  table.handle(tcpPacket({ ...ends, seq: 99, flags: TCP_SYN }, pkt), 0);
+  table.handle(tcpPacket({ ...ends, seq: 99, flags: TCP_SYN }, pkt), 0, 1);
   tcpPacket({ ...ends, seq: 100, ack: 1, flags: TCP_ACK, payload: Buffer.alloc(1000, 0x61) }, pkt);
   const N = 50_000;
   const step = (from: number): void => {
     for (let i = from; i < from + N; i++) {
       pkt.seq = (100 + i * 1000) >>> 0;
-      table.handle(pkt, i);
+      table.handle(pkt, i, i + 2);
     }
   };
   step(0); // warm up (JIT, Map growth)

@@ -76,9 +76,9 @@ function run(sc: Scenario): { sink: RecordingSink; counters: Counters; table: Fl
   );
   const pkt = new DecodedPacket();
   let ts = 1;
-  table.handle(tcpPacket({ ...base, seq: sc.isn, flags: TCP_SYN }, pkt), ts);
+  table.handle(tcpPacket({ ...base, seq: sc.isn, flags: TCP_SYN }, pkt), ts, ts);
   for (const p of pkts) {
-    table.handle(tcpPacket(p.spec, pkt), ++ts);
+    table.handle(tcpPacket(p.spec, pkt), ++ts, ts);
     assert.ok(table.bufferedBytes <= sc.caps.bytes, 'per-direction cap holds');
   }
   table.closeAll('end_of_input', ++ts);
@@ -142,12 +142,13 @@ test('arbitrary segments, flags and timestamps never throw and keep the sink con
       );
       const pkt = new DecodedPacket();
       let ts = 0;
+      let frame = 0;
       for (const s of segs) {
         ts += s.dt;
         const ends = s.fromClient
           ? { src: '10.0.0.1', dst: '10.0.0.2', sport: 1000 + s.port, dport: 80 }
           : { src: '10.0.0.2', dst: '10.0.0.1', sport: 80, dport: 1000 + s.port };
-        const out = table.handle(tcpPacket({ ...ends, seq: s.seq, ack: s.ack, flags: s.flags, payload: Buffer.alloc(s.len, 0x41), missing: s.missing, vni: s.vni === -1 ? undefined : s.vni } as SegSpec, pkt), ts);
+        const out = table.handle(tcpPacket({ ...ends, seq: s.seq, ack: s.ack, flags: s.flags, payload: Buffer.alloc(s.len, 0x41), missing: s.missing, vni: s.vni === -1 ? undefined : s.vni } as SegSpec, pkt), ts, ++frame);
         assert.ok(out === 'tcp_to_flow' || out === 'tcp_no_flow');
         assert.ok(table.size + table.lingeringCount <= maxFlows);
         assert.ok(table.bufferedBytes <= 800);
