@@ -20,3 +20,5 @@ export const EXIT_USAGE = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_TRUNCATED_INPUT = 3;
 export const EXIT_OUTPUT_FAILED = 4;
+/** A part of the program failed (a `read --threads` worker thread): a bug, reported with its message. */
+export const EXIT_INTERNAL = 5;

@@ -36,7 +36,14 @@ export interface PipelineTotals {
   readonly bytes: number;
 }
 
-export class Pipeline implements PipelineTotals {
+/** What a stage in front of the pipeline (dedup) feeds: the single-thread Pipeline or the sharded one. */
+export interface FrameConsumer {
+  readonly counters: Counters;
+  onFrame(frame: Frame): void;
+  countWithheld(frame: Frame, outcome: string): void;
+}
+
+export class Pipeline implements PipelineTotals, FrameConsumer {
   /** Byte, flow, HTTP and exchange counters. */
   readonly counters: Counters;
   /** Exactly one increment per frame. */

@@ -7,6 +7,14 @@ import { VERSION } from '../version';
 export const OUTPUT_FORMATS = ['jsonl', 'pb', 'har'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The output's byte writer (`target` '-' = stdout); binary protobuf to a terminal is refused. */
+export function openOutputBytes(format: OutputFormat, target: string): ByteWriter {
+  if (format === 'pb' && target === '-' && process.stdout.isTTY) {
+    throw new ShadowtapError('CAP_ERR_USAGE', 'refusing to write binary protobuf to a terminal: add -o FILE', EXIT_USAGE);
+  }
+  return new ByteWriter(target);
+}
+
 export function parseFormat(value: string | undefined): OutputFormat {
   const f = value ?? 'jsonl';
   if (!(OUTPUT_FORMATS as readonly string[]).includes(f)) {
@@ -17,10 +25,7 @@ export function parseFormat(value: string | undefined): OutputFormat {
 
 /** Opens the output sink. `target` '-' means stdout. pb to a terminal is refused. */
 export function openOutput(format: OutputFormat, target: string): ExchangeSink {
-  if (format === 'pb' && target === '-' && process.stdout.isTTY) {
-    throw new ShadowtapError('CAP_ERR_USAGE', 'refusing to write binary protobuf to a terminal: add -o FILE', EXIT_USAGE);
-  }
-  const w = new ByteWriter(target);
+  const w = openOutputBytes(format, target);
   switch (format) {
     case 'jsonl':
       return new JsonlSink(w);

@@ -1,14 +1,17 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Pipeline } from '../pipeline';
+import { Pipeline, type FrameConsumer, type PipelineTotals } from '../pipeline';
 import { Counters } from '../observe/counters';
-import { readCaptureInput } from '../source/file-source';
+import { readCaptureInput, type Pace } from '../source/file-source';
 import { CaptureError, type CaptureEnd } from '../source/capture-reader';
 import { ShadowtapError, EXIT_BAD_INPUT, EXIT_OK, EXIT_TRUNCATED_INPUT, EXIT_USAGE } from '../errors';
-import { openOutput, parseFormat } from './output-options';
-import { REDACTION_HELP, redactingSink, redactionFromFlags } from './redaction-options';
-import { parseRedactWorkers } from '../config/values';
+import { openOutput, parseFormat, type OutputFormat } from './output-options';
+import { REDACTION_HELP, redactingSink, redactionFromFlags, type Redaction } from './redaction-options';
+import { parseReadThreads, parseRedactWorkers } from '../config/values';
+import type { DecoderOptions } from '../decode/decoder';
+import { ShardedRead } from '../shard/sharded-read';
+import { openEncodedOutput } from '../shard/shard-format';
 import { formatSummary, summaryObject } from '../observe/summary';
 import { ProgressBar } from '../observe/progress-bar';
 import type { Exchange } from '../exchange/record';
@@ -28,6 +31,8 @@ Options:
                              protobuf shadowtap.v1.Exchange), har (HAR 1.2)
       --stats FMT            text (default), json (one JSON object on stderr) or none
       --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal and FILE > 32 MB)
+      --threads N|auto       split the connections between N threads that reassemble, parse, redact and
+                             encode (the output is the same as with 1); auto = PLACEHOLDER
 ${REDACTION_HELP}      --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
@@ -60,6 +65,7 @@ export async function runRead(argv: string[]): Promise<number> {
       'redact-key-file': { type: 'string' },
       'no-redact': { type: 'boolean' },
       'redact-workers': { type: 'string' },
+      threads: { type: 'string' },
       'vxlan-port': { type: 'string', multiple: true },
       'geneve-port': { type: 'string', multiple: true },
       dedup: { type: 'boolean' },
@@ -95,30 +101,23 @@ export async function runRead(argv: string[]): Promise<number> {
   }
 
   const counters = new Counters();
-  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
   const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
-  // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
-  const local = (values as Record<string, unknown>).sink !== undefined && values.output === undefined ? null : openOutput(format, output);
-  const sink = redactingSink(attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output), redaction, redactWorkers, counters, warn);
+  const remote = (values as Record<string, unknown>).sink !== undefined;
+  const threads = readThreads(values.threads, values['redact-workers'], remote, warn);
   const sourceName = input === '-' ? 'file:-' : `file:${path.basename(input)}`;
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
-  const pipeline = new Pipeline(
-    {
-      source: sourceName,
-      counters,
-      decoder: { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) },
-    },
-    (ex: Exchange) => {
-      sink.write(ex);
-    },
-  );
+  const decoder = { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) };
+  const run: ReadRun =
+    threads > 1
+      ? shardedRun(threads, sourceName, decoder, format, output, redaction)
+      : singleThreadRun(values, input, format, output, sourceName, decoder, redaction, counters, warn);
   // --dedup: drop the second copy of a packet seen on two interfaces (tcpdump -i any); counted as duplicate_suppressed.
-  const onFrame = values.dedup ? dedupFrameHandler(pipeline) : (f: Frame): void => pipeline.onFrame(f);
+  const onFrame = values.dedup ? dedupFrameHandler(run.consumer) : (f: Frame): void => run.consumer.onFrame(f);
   const showProgress = values['no-progress'] ? false : values.progress ?? (!!process.stderr.isTTY && (size ?? 0) > 32 * 1024 * 1024);
   const bar = showProgress ? new ProgressBar(process.stderr, size) : undefined;
-  const weirds = pipeline.counters;
+  const weirds = run.consumer.counters;
   const started = process.hrtime.bigint();
   let end: CaptureEnd;
   let status = EXIT_OK;
@@ -127,21 +126,21 @@ export async function runRead(argv: string[]): Promise<number> {
       input,
       { onFrame, onWeird: (name) => weirds.inc(name) },
       bar ? (done, total) => bar.update(done, total) : undefined,
+      run.pace,
     );
   } catch (err) {
     bar?.done();
     if (err instanceof CaptureError) {
       // Fatal format error: whatever came before it has been processed; flush it, then report.
-      pipeline.finish('end_of_input');
-      await sink.close();
+      await run.end();
       const where = err.offset !== undefined ? ` (at byte offset ${err.offset})` : '';
       throw new ShadowtapError(err.code, `${input}: ${err.message}${where}`, EXIT_BAD_INPUT);
     }
+    await run.abort();
     throw err;
   }
   bar?.done();
-  pipeline.finish('end_of_input');
-  await sink.close();
+  await run.end();
   if (end.truncatedAt) {
     const t = end.truncatedAt;
     warn(`warning: ${input} is cut short: the record at byte offset ${t.offset} needs ${t.need} bytes but only ${t.have} are there; everything before it was processed`);
@@ -149,9 +148,89 @@ export async function runRead(argv: string[]): Promise<number> {
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (stats === 'json') {
-    process.stderr.write(JSON.stringify(summaryObject(input, end, pipeline, seconds)) + '\n');
+    process.stderr.write(JSON.stringify(summaryObject(input, end, run.consumer, seconds)) + '\n');
   } else if (stats === 'text') {
-    process.stderr.write(formatSummary(input, end, pipeline, seconds));
+    process.stderr.write(formatSummary(input, end, run.consumer, seconds));
   }
   return status;
+}
+
+/** One way of running the pipeline over the input: what the reader feeds, how it paces, how it ends. */
+interface ReadRun {
+  consumer: FrameConsumer & PipelineTotals;
+  pace?: Pace;
+  /** End of input: flush open exchanges as partial, write everything, close the output. */
+  end(): Promise<void>;
+  /** After a failure that is not the input's: stop without waiting for the rest. */
+  abort(): Promise<void>;
+}
+
+function readThreads(flag: string | undefined, redactWorkersFlag: string | undefined, remote: boolean, warn: (msg: string) => void): number {
+  const asked = flag !== undefined;
+  let threads = parseReadThreads(flag, '--threads');
+  if (threads > 1 && remote) {
+    // The replay-service sink batches exchange records itself; it runs on the capture thread.
+    if (asked) warn(`--threads ${threads}: with --sink, read runs on one thread`);
+    threads = 1;
+  }
+  if (threads > 1 && redactWorkersFlag !== undefined) {
+    if (asked) throw new ShadowtapError('CAP_ERR_USAGE', '--threads and --redact-workers do not go together: with --threads, each thread redacts its own connections', EXIT_USAGE);
+    threads = 1;
+  }
+  return threads;
+}
+
+function singleThreadRun(
+  values: Record<string, unknown>,
+  input: string,
+  format: OutputFormat,
+  output: string,
+  sourceName: string,
+  decoder: Partial<DecoderOptions>,
+  redaction: Redaction | null,
+  counters: Counters,
+  warn: (msg: string) => void,
+): ReadRun {
+  const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
+  // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
+  const local = values.sink !== undefined && values.output === undefined ? null : openOutput(format, output);
+  const sink = redactingSink(attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output), redaction, redactWorkers, counters, warn);
+  const pipeline = new Pipeline({ source: sourceName, counters, decoder }, (ex: Exchange) => {
+    sink.write(ex);
+  });
+  return {
+    consumer: pipeline,
+    end: async () => {
+      pipeline.finish('end_of_input');
+      await sink.close();
+    },
+    abort: () => sink.close(),
+  };
+}
+
+function shardedRun(
+  threads: number,
+  sourceName: string,
+  decoder: Partial<DecoderOptions>,
+  format: OutputFormat,
+  output: string,
+  redaction: Redaction | null,
+): ReadRun {
+  const out = openEncodedOutput(format, output);
+  const sharded = new ShardedRead({ shards: threads, source: sourceName, decoder, format, output: out, redact: redaction && { config: redaction.config, key: redaction.key } });
+  return {
+    consumer: sharded,
+    pace: () => sharded.pace(),
+    end: async () => {
+      try {
+        await sharded.finish();
+      } finally {
+        await out.close();
+      }
+    },
+    abort: async () => {
+      await sharded.abort();
+      await out.close();
+    },
+  };
 }

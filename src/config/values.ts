@@ -8,6 +8,7 @@
 import * as net from 'node:net';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { defaultRedactWorkers } from '../redact/workers/default-workers';
+import { defaultReadThreads, MAX_READ_THREADS } from '../shard/default-threads';
 
 export class ConfigError extends ShadowtapError {
   constructor(message: string) {
@@ -55,6 +56,16 @@ export function parseRedactWorkers(v: unknown, where: string): number {
   const s = text(v, where, expected);
   if (s === 'auto') return defaultRedactWorkers();
   if (!/^\d+$/.test(s) || Number(s) > MAX_REDACT_WORKERS) throw new ConfigError(`${where}: expected ${expected}, got ${show(v)}`);
+  return Number(s);
+}
+
+/** `read --threads`: auto (the measured default, defaultReadThreads) or 1-MAX_READ_THREADS. */
+export function parseReadThreads(v: unknown, where: string): number {
+  const expected = `auto or an integer 1-${MAX_READ_THREADS}`;
+  if (v === undefined) return defaultReadThreads();
+  const s = text(v, where, expected);
+  if (s === 'auto') return defaultReadThreads();
+  if (!/^\d+$/.test(s) || Number(s) < 1 || Number(s) > MAX_READ_THREADS) throw new ConfigError(`${where}: expected ${expected}, got ${show(v)}`);
   return Number(s);
 }
 

@@ -1,5 +1,5 @@
 import type { Frame } from '../source/frame';
-import type { Pipeline } from '../pipeline';
+import type { FrameConsumer, Pipeline } from '../pipeline';
 import { PacketDedup, type DedupOptions } from './packet-dedup';
 import type { LiveSource } from '../live/live-source';
 
@@ -18,7 +18,7 @@ export const DUPLICATE_OUTCOME = 'duplicate_suppressed';
  * Usage in read: `const onFrame = dedupFrameHandler(pipeline)` when `--dedup` is given, then
  * `readCaptureInput(input, { onFrame, onWeird }, ...)`. `frame.buf` is borrowed as usual.
  */
-export function dedupFrameHandler(pipeline: Pipeline, opts: Partial<DedupOptions> = {}): (frame: Frame) => void {
+export function dedupFrameHandler(pipeline: FrameConsumer, opts: Partial<DedupOptions> = {}): (frame: Frame) => void {
   const dedup = new PacketDedup(opts, pipeline.counters);
   return (frame: Frame): void => {
     if (dedup.isDuplicate(frame)) {
@@ -30,7 +30,7 @@ export function dedupFrameHandler(pipeline: Pipeline, opts: Partial<DedupOptions
 }
 
 /** Counts a frame that never entered the pipeline under 'duplicate_suppressed'. */
-function countSuppressed(pipeline: Pipeline, frame: Frame): void {
+function countSuppressed(pipeline: FrameConsumer, frame: Frame): void {
   pipeline.countWithheld(frame, DUPLICATE_OUTCOME);
 }
 

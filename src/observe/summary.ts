@@ -1,8 +1,8 @@
-import type { Pipeline } from '../pipeline';
+import type { PipelineTotals } from '../pipeline';
 import type { CaptureEnd } from '../source/capture-reader';
 
 /** The end-of-run summary of `read`: what came in, what went out, and every reason something was lost. */
-export function summaryObject(input: string, end: CaptureEnd, p: Pipeline, seconds: number): Record<string, unknown> {
+export function summaryObject(input: string, end: CaptureEnd, p: PipelineTotals, seconds: number): Record<string, unknown> {
   const c = p.counters.snapshot();
   return {
     input,
@@ -29,7 +29,7 @@ function mb(n: number): string {
   return n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} kB` : `${n} B`;
 }
 
-export function formatSummary(input: string, end: CaptureEnd, p: Pipeline, seconds: number): string {
+export function formatSummary(input: string, end: CaptureEnd, p: PipelineTotals, seconds: number): string {
   const s = summaryObject(input, end, p, seconds);
   const outcomes = p.packetOutcomes.snapshot();
   const lines = [

@@ -22,7 +22,18 @@ function sleepMs(ms: number): void {
   Atomics.wait(sleepCell, 0, 0, ms);
 }
 
-export class ByteWriter {
+/** What the sinks write their bytes to: a ByteWriter (file, stdout) or a MemoryByteWriter (a shard worker). */
+export interface ByteOut {
+  write(data: Buffer | string): void;
+  writeBytes(data: Uint8Array): void;
+  writeByte(b: number): void;
+  /** `s` must hold only characters below U+0100 (one byte each), e.g. base64 or ASCII. */
+  writeLatin1(s: string): void;
+  writeUtf8(s: string): void;
+  close(): Promise<void>;
+}
+
+export class ByteWriter implements ByteOut {
   private readonly buf = Buffer.allocUnsafe(BUF_BYTES);
   private pos = 0;
   private readonly fd: number;

@@ -1,6 +1,6 @@
 import type { Exchange, Header } from '../exchange/record';
 import type { ExchangeSink } from './exchange-sink';
-import { ByteWriter } from './byte-writer';
+import type { ByteOut } from './byte-writer';
 
 /**
  * HAR 1.2 (http://www.softwareishard.com/blog/har-12-spec/), streamed: the document head is written
@@ -11,13 +11,20 @@ import { ByteWriter } from './byte-writer';
 export class HarSink implements ExchangeSink {
   private count = 0;
 
-  constructor(private readonly out: ByteWriter, version: string) {
+  constructor(private readonly out: ByteOut, version: string) {
     out.write(`{"log":{"version":"1.2","creator":{"name":"shadowtap","version":${JSON.stringify(version)}},"entries":[\n`);
   }
 
   write(ex: Exchange): boolean {
-    this.out.write((this.count++ ? ',\n' : '') + JSON.stringify(harEntry(ex)));
+    this.writeEntry(JSON.stringify(harEntry(ex)));
     return true;
+  }
+
+  /** One entry already written as JSON (UTF-8 bytes when a shard worker made it). */
+  writeEntry(json: string | Uint8Array): void {
+    if (this.count++) this.out.writeLatin1(',\n');
+    if (typeof json === 'string') this.out.writeUtf8(json);
+    else this.out.writeBytes(json);
   }
 
   close(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Completeness, ConnectionInfo, Exchange, Header, HttpMessageCommon } from '../exchange/record';
 import { BoundedMap } from '../util/bounded-map';
 import type { ExchangeSink } from './exchange-sink';
-import { ByteWriter } from './byte-writer';
+import type { ByteOut } from './byte-writer';
 
 /**
  * JSON lines: one proto3-canonical-JSON Exchange per line, byte for byte what
@@ -19,7 +19,7 @@ import { ByteWriter } from './byte-writer';
 export class JsonlSink implements ExchangeSink {
   private readonly line = new Line();
 
-  constructor(private readonly out: ByteWriter) {}
+  constructor(private readonly out: ByteOut) {}
 
   write(ex: Exchange): boolean {
     const l = this.line;

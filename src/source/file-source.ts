@@ -19,6 +19,10 @@ import { CaptureError, createCaptureReader, type CaptureEnd, type CaptureReaderE
  *  fresh buffer's pages (measured ~4 ms per MiB on a loaded VM) does not dominate small files. */
 export const READ_CHUNK_BYTES = 4 * 1024 * 1024;
 
+/** Awaited between reads instead of a plain turn of the event loop: the consumer's back-pressure
+ *  (sharded read waits here for its threads). Its rejection ends the read with that error. */
+export type Pace = () => Promise<void>;
+
 export type ProgressFn = (bytesRead: number, totalBytes: number | undefined) => void;
 
 /** Reads a file path (fast path: fs.readSync into one reused 4 MiB buffer, records parsed in place) or '-' for stdin
@@ -29,8 +33,9 @@ export async function readCaptureInput(
   path: string,
   events: CaptureReaderEvents,
   onProgress?: (bytesRead: number, totalBytes: number | undefined) => void,
+  pace?: Pace,
 ): Promise<CaptureEnd> {
-  if (path === '-') return readCaptureStream(process.stdin, events, onProgress);
+  if (path === '-') return readCaptureStream(process.stdin, events, onProgress, pace);
 
   let fd: number;
   let total: number | undefined;
@@ -61,7 +66,7 @@ export async function readCaptureInput(
       raw.on('error', (err) => gunzip.destroy(err));
       raw.pipe(gunzip);
       try {
-        return await readCaptureStream(gunzip, events, onProgress === undefined ? undefined : (b) => onProgress(b, undefined));
+        return await readCaptureStream(gunzip, events, onProgress === undefined ? undefined : (b) => onProgress(b, undefined), pace);
       } finally {
         raw.destroy();
       }
@@ -73,7 +78,7 @@ export async function readCaptureInput(
       read += n;
       reader.push(buf.subarray(0, n));
       if (onProgress !== undefined) onProgress(read, total);
-      await yieldToLoop();
+      await (pace === undefined ? yieldToLoop() : pace());
       n = readSome(fd, buf, path);
     }
     return reader.end();
@@ -88,6 +93,7 @@ export async function readCaptureStream(
   stream: Readable | NodeJS.ReadableStream,
   events: CaptureReaderEvents,
   onProgress?: ProgressFn,
+  pace?: Pace,
 ): Promise<CaptureEnd> {
   const reader = createCaptureReader(events);
   let read = 0;
@@ -99,6 +105,7 @@ export async function readCaptureStream(
       inConsumer = true;
       reader.push(b);
       if (onProgress !== undefined) onProgress(read, undefined);
+      if (pace !== undefined) await pace();
       inConsumer = false;
     }
   } catch (e) {

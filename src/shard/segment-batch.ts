@@ -1,0 +1,175 @@
+/**
+ * What the capture thread sends a shard worker: the decoded TCP segments of its connections and the
+ * expiry sweeps, in packet order, packed into one byte buffer per round (transferred, never copied again).
+ *
+ * Record layout (little-endian):
+ *   SEGMENT: u8 kind, f64 frame number, f64 capture time (µs), u8 ipVersion, u8 ipProto, u8 tcpFlags,
+ *            u8 tunnel (string index), u16 srcPort, u16 dstPort, u32 seq, u32 ack, u32 payloadLen,
+ *            u32 payloadMissing, i32 vni, i32 vlan, u16 depth, u16 tunnelSource (string index),
+ *            source address, destination address (4 or 16 bytes each), payload.
+ *   EXPIRE:  u8 kind, f64 frame number (the sweep runs after this packet), f64 capture time (µs).
+ * Strings (tunnel names, tunnel source addresses: a handful per capture) go in a table beside the bytes.
+ *
+ * Ownership: SegmentBatchWriter copies what it is given (the frame buffers stay the source's); take()
+ * hands over its buffer and starts a new one. SegmentBatchReader's packets are views into the batch's bytes,
+ * valid for as long as the caller keeps the batch.
+ */
+import type { DecodedPacket } from '../decode/decoded-packet';
+
+export const KIND_SEGMENT = 1;
+export const KIND_EXPIRE = 2;
+
+const SEGMENT_HEAD = 1 + 8 + 8 + 4 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
+const EXPIRE_BYTES = 1 + 8 + 8;
+const INITIAL_BYTES = 256 * 1024;
+
+/** One round's records for one shard: the bytes (a whole ArrayBuffer, to transfer) and the string table. */
+export interface SegmentBatch {
+  bytes: Uint8Array;
+  strings: string[];
+}
+
+export class SegmentBatchWriter {
+  private buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  private pos = 0;
+  private strings: string[] = [''];
+  private stringIndex = new Map<string, number>([['', 0]]);
+  /** Records written since the last take(). */
+  records = 0;
+
+  /** Bytes written since the last take(). */
+  get size(): number {
+    return this.pos;
+  }
+
+  segment(pkt: DecodedPacket, frameNumber: number, nowMicros: number): void {
+    const alen = pkt.ipVersion === 6 ? 16 : pkt.ipVersion === 4 ? 4 : 0;
+    const len = pkt.payloadLen;
+    const b = this.room(SEGMENT_HEAD + 2 * alen + len);
+    let p = this.pos;
+    b[p] = KIND_SEGMENT;
+    b.writeDoubleLE(frameNumber, p + 1);
+    b.writeDoubleLE(nowMicros, p + 9);
+    b[p + 17] = pkt.ipVersion;
+    b[p + 18] = pkt.ipProto;
+    b[p + 19] = pkt.tcpFlags;
+    b[p + 20] = this.intern(pkt.tunnel);
+    b.writeUInt16LE(pkt.srcPort, p + 21);
+    b.writeUInt16LE(pkt.dstPort, p + 23);
+    b.writeUInt32LE(pkt.seq >>> 0, p + 25);
+    b.writeUInt32LE(pkt.ack >>> 0, p + 29);
+    b.writeUInt32LE(len, p + 33);
+    b.writeUInt32LE(pkt.payloadMissing, p + 37);
+    b.writeInt32LE(pkt.vni, p + 41);
+    b.writeInt32LE(pkt.vlan, p + 45);
+    b.writeUInt16LE(pkt.depth, p + 49);
+    b.writeUInt16LE(this.intern(pkt.tunnelSource), p + 51);
+    p += SEGMENT_HEAD;
+    if (alen > 0) {
+      pkt.buf.copy(b, p, pkt.srcAddrOff, pkt.srcAddrOff + alen);
+      pkt.buf.copy(b, p + alen, pkt.dstAddrOff, pkt.dstAddrOff + alen);
+      p += 2 * alen;
+    }
+    if (len > 0) p += pkt.buf.copy(b, p, pkt.payloadOff, pkt.payloadOff + len);
+    this.pos = p;
+    this.records++;
+  }
+
+  expire(frameNumber: number, nowMicros: number): void {
+    const b = this.room(EXPIRE_BYTES);
+    const p = this.pos;
+    b[p] = KIND_EXPIRE;
+    b.writeDoubleLE(frameNumber, p + 1);
+    b.writeDoubleLE(nowMicros, p + 9);
+    this.pos = p + EXPIRE_BYTES;
+    this.records++;
+  }
+
+  /** The records written so far: the writer's buffer itself (to transfer); the writer goes on in
+   *  `next` (a buffer given back by recycle(), whose pages are already mapped) or a new one. */
+  take(next?: ArrayBuffer): SegmentBatch {
+    const batch = { bytes: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos), strings: this.strings };
+    this.buf = next !== undefined && next.byteLength >= INITIAL_BYTES ? Buffer.from(next) : Buffer.allocUnsafeSlow(this.buf.length);
+    this.pos = 0;
+    this.records = 0;
+    this.strings = [''];
+    this.stringIndex = new Map([['', 0]]);
+    return batch;
+  }
+
+  private room(n: number): Buffer {
+    if (this.pos + n > this.buf.length) {
+      const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
+      this.buf.copy(next, 0, 0, this.pos);
+      this.buf = next;
+    }
+    return this.buf;
+  }
+
+  private intern(s: string): number {
+    let i = this.stringIndex.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      // A capture with more distinct tunnel sources than fit is still split correctly: the flow key
+      // does not hold the tunnel source, only ConnectionMeta does; past the table's end it reads ''.
+      if (i > 0xffff) return 0;
+      this.strings.push(s);
+      this.stringIndex.set(s, i);
+    }
+    return i;
+  }
+}
+
+/** Walks one batch's records; for a segment, `pkt` is filled with views into the batch's bytes. */
+export class SegmentBatchReader {
+  private readonly buf: Buffer;
+  private pos = 0;
+  frameNumber = 0;
+  nowMicros = 0;
+
+  constructor(private readonly batch: SegmentBatch, private readonly pkt: DecodedPacket) {
+    this.buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  }
+
+  /** The next record's kind (KIND_SEGMENT fills the packet), or 0 at the end. */
+  next(): number {
+    const b = this.buf;
+    let p = this.pos;
+    if (p >= b.length) return 0;
+    const kind = b[p]!;
+    this.frameNumber = b.readDoubleLE(p + 1);
+    this.nowMicros = b.readDoubleLE(p + 9);
+    if (kind === KIND_EXPIRE) {
+      this.pos = p + EXPIRE_BYTES;
+      return kind;
+    }
+    if (kind !== KIND_SEGMENT) throw new Error(`segment batch: unknown record kind ${kind} at byte ${p}`);
+    const pkt = this.pkt;
+    const strings = this.batch.strings;
+    pkt.reset();
+    pkt.buf = b;
+    pkt.ipVersion = b[p + 17]!;
+    pkt.ipProto = b[p + 18]!;
+    pkt.tcpFlags = b[p + 19]!;
+    pkt.tunnel = strings[b[p + 20]!] ?? '';
+    pkt.srcPort = b.readUInt16LE(p + 21);
+    pkt.dstPort = b.readUInt16LE(p + 23);
+    pkt.seq = b.readUInt32LE(p + 25);
+    pkt.ack = b.readUInt32LE(p + 29);
+    const len = b.readUInt32LE(p + 33);
+    pkt.payloadLen = len;
+    pkt.payloadMissing = b.readUInt32LE(p + 37);
+    pkt.vni = b.readInt32LE(p + 41);
+    pkt.vlan = b.readInt32LE(p + 45);
+    pkt.depth = b.readUInt16LE(p + 49);
+    pkt.tunnelSource = strings[b.readUInt16LE(p + 51)] ?? '';
+    p += SEGMENT_HEAD;
+    const alen = pkt.ipVersion === 6 ? 16 : pkt.ipVersion === 4 ? 4 : 0;
+    pkt.srcAddrOff = p;
+    pkt.dstAddrOff = p + alen;
+    p += 2 * alen;
+    pkt.payloadOff = p;
+    this.pos = p + len;
+    return kind;
+  }
+}
