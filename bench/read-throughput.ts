@@ -14,6 +14,7 @@
  *  (c) the same with redaction on (SHADOWTAP_REDACT_KEY fixed; the default, `auto`, redaction worker threads);
  *  (c0) the same with --redact-workers 0 (redaction on the capture thread) when `auto` means workers here, else
  *  (c1) with --redact-workers 1 (one worker thread), so the other setting is always measured beside the default;
+ *  (bT), (cT) (b) and (c) with the other `--threads` setting: 2 where `auto` means one thread here, else 1;
  *  (d) `tshark -2` with HTTP desegmentation printing method and status of every HTTP message.
  * Per row: wall s, user+sys CPU s (compare CPU on a shared machine), packets/s, MB/s (capture file bytes), exchanges/s,
  * peak RSS, and the ratios against (a) and (d). Node children report CPU and peak RSS from process.resourceUsage()
@@ -28,6 +29,7 @@ import * as path from 'node:path';
 import { readCaptureInput } from '../src/source/file-source';
 import { packageRoot } from '../src/package-root';
 import { defaultRedactWorkers } from '../src/redact/workers/default-workers';
+import { defaultReadThreads } from '../src/shard/default-threads';
 
 const DEFAULT_PCAP = '/var/tmp/stbench/bench-large.pcap';
 const MAKE_HINT = 'PCAP_DIR=/var/tmp/stbench /work/shared/bench/make-pcaps.sh';
@@ -132,16 +134,25 @@ function measurePlain(file: string, runs: number): Row {
   return { name: '(a)', what: 'plain read (Node loop over the records, our reader)', runs: usages, packets, exchanges: null };
 }
 
-type ReadMode = 'no-redact' | 'default' | 'capture-thread' | 'one-worker';
+type ReadMode = 'no-redact' | 'default' | 'capture-thread' | 'one-worker' | 'no-redact-threads' | 'threads';
 
 /** What `auto` means for `read` on this machine. */
 const AUTO_WORKERS = defaultRedactWorkers();
+const AUTO_THREADS = defaultReadThreads();
+/** The `--threads` setting measured beside the default: 2 where the default is one thread, else 1. */
+const OTHER_THREADS = AUTO_THREADS === 1 ? 2 : 1;
 
 const READ_ROWS: Record<ReadMode, { name: string; what: string; flags: string[] }> = {
   'no-redact': { name: '(b)', what: '`shadowtap read -o /dev/null --no-redact`', flags: ['--no-redact'] },
-  default: { name: '(c)', what: `\`shadowtap read -o /dev/null\` (redaction on, the default: ${AUTO_WORKERS === 0 ? 'on the capture thread' : `${AUTO_WORKERS} redaction worker thread(s)`})`, flags: [] },
+  default: {
+    name: '(c)',
+    what: `\`shadowtap read -o /dev/null\` (redaction on, the default: ${AUTO_THREADS > 1 ? `--threads ${AUTO_THREADS}` : AUTO_WORKERS === 0 ? 'on the capture thread' : `${AUTO_WORKERS} redaction worker thread(s)`})`,
+    flags: [],
+  },
   'capture-thread': { name: '(c0)', what: '`shadowtap read -o /dev/null --redact-workers 0` (redaction on the capture thread)', flags: ['--redact-workers', '0'] },
   'one-worker': { name: '(c1)', what: '`shadowtap read -o /dev/null --redact-workers 1` (one redaction worker thread)', flags: ['--redact-workers', '1'] },
+  'no-redact-threads': { name: '(bT)', what: `\`shadowtap read -o /dev/null --no-redact --threads ${OTHER_THREADS}\``, flags: ['--no-redact', '--threads', String(OTHER_THREADS)] },
+  threads: { name: '(cT)', what: `\`shadowtap read -o /dev/null --threads ${OTHER_THREADS}\` (redaction on)`, flags: ['--threads', String(OTHER_THREADS)] },
 };
 
 function measureRead(file: string, runs: number, mode: ReadMode): Row {
@@ -325,6 +336,10 @@ async function main(): Promise<number> {
     process.stdout.write('(c0) read (redacted on the capture thread) ...\n');
     rows.push(measureRead(file, opts.runs, 'capture-thread'));
   }
+  process.stdout.write(`(bT) read --no-redact --threads ${OTHER_THREADS} ...\n`);
+  rows.push(measureRead(file, opts.runs, 'no-redact-threads'));
+  process.stdout.write(`(cT) read (redacted) --threads ${OTHER_THREADS} ...\n`);
+  rows.push(measureRead(file, opts.runs, 'threads'));
   let tsharkNote = '';
   if (opts.tshark) {
     process.stdout.write(`(d) tshark (${opts.tsharkRuns} run(s); about 75 s each on bench-large) ...\n`);

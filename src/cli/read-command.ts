@@ -32,14 +32,16 @@ Options:
       --stats FMT            text (default), json (one JSON object on stderr) or none
       --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal and FILE > 32 MB)
       --threads N|auto       split the connections between N threads that reassemble, parse, redact and
-                             encode (the output is the same as with 1); auto = PLACEHOLDER
+                             encode; the output is the same as with 1 (auto = cores - 1, at most 8;
+                             1 on 1-2 cores; 1 with --sink or --redact-workers)
 ${REDACTION_HELP}      --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
 
 ${SINK_HELP}
 Exit status: 0 done; 1 usage or configuration error; 2 input unreadable, empty or not a capture;
-3 input cut short inside a record (everything before the cut was written); 4 output failed.
+3 input cut short inside a record (everything before the cut was written); 4 output failed;
+5 a --threads worker thread failed.
 `;
 
 function ports(values: string[] | undefined, flag: string): number[] | undefined {

@@ -4,8 +4,14 @@ export const MAX_READ_THREADS = 16;
 
 /**
  * `read --threads auto`: how many threads share the connections (1 = the single-thread pipeline).
- * Provisional until measured: one per core, at most 8.
+ * One per core besides the capture thread's, at most 8; none on 1-2 cores. Measured on a 2-core machine
+ * (docs/benchmarks.md, "Sixth session"): two shard threads beside the capture thread cost ~60% more CPU
+ * than one thread for the same work (each thread's own heap, caches, module set, and the hand-over of
+ * every segment and every encoded exchange), which two cores cannot win back without redaction and only
+ * match the redaction worker with it. The capture thread's own share (read, decode, hand-over, merge) is
+ * about a third of the single-thread time without redaction and a tenth with it: that is the part more
+ * cores do not split.
  */
 export function defaultReadThreads(cores = os.availableParallelism()): number {
-  return Math.min(8, Math.max(1, cores));
+  return cores <= 2 ? 1 : Math.min(8, cores - 1);
 }

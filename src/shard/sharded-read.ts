@@ -29,7 +29,7 @@ import { Worker } from 'node:worker_threads';
 import { Decoder, type DecoderOptions } from '../decode/decoder';
 import { DecodedPacket } from '../decode/decoded-packet';
 import { flowHash } from '../flow/flow-key';
-import { FLOW_TABLE_DEFAULTS } from '../flow/flow-table';
+import { FLOW_TABLE_DEFAULTS, type FlowTableOptions } from '../flow/flow-table';
 import { Counters } from '../observe/counters';
 import { EXPIRE_EVERY_MICROS, type FrameConsumer, type PipelineTotals } from '../pipeline';
 import type { Frame } from '../source/frame';
@@ -51,6 +51,8 @@ export interface ShardedReadOptions {
   shards: number;
   source: string;
   decoder?: Partial<DecoderOptions>;
+  /** Flow-table options as for Pipeline; maxFlows and maxBufferedBytesTotal are shared out between the shards. */
+  flows?: Partial<FlowTableOptions>;
   format: OutputFormat;
   output: EncodedOutput;
   redact: { config: RedactConfig; key: Buffer } | null;
@@ -91,10 +93,8 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   constructor(private readonly opts: ShardedReadOptions) {
     this.decoder = new Decoder(opts.decoder ?? {}, this.counters);
     const n = opts.shards;
-    const flows = {
-      maxFlows: Math.max(1, Math.floor(FLOW_TABLE_DEFAULTS.maxFlows / n)),
-      maxBufferedBytesTotal: Math.floor(FLOW_TABLE_DEFAULTS.maxBufferedBytesTotal / n),
-    };
+    const whole = { ...FLOW_TABLE_DEFAULTS, ...opts.flows };
+    const flows = { ...whole, maxFlows: Math.max(1, Math.floor(whole.maxFlows / n)), maxBufferedBytesTotal: Math.floor(whole.maxBufferedBytesTotal / n) };
     const script = opts.workerScript ?? path.join(__dirname, 'shard-worker.js');
     for (let i = 0; i < n; i++) {
       const data: ShardWorkerData = {

@@ -1,0 +1,104 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { DecodedPacket } from '../../../src/decode/decoded-packet';
+import { ShadowtapError } from '../../../src/errors';
+import { packageRoot } from '../../../src/package-root';
+import { KIND_EXPIRE, KIND_SEGMENT, SegmentBatchReader, SegmentBatchWriter } from '../../../src/shard/segment-batch';
+import { ShardedRead } from '../../../src/shard/sharded-read';
+import { readCaptureInput } from '../../../src/source/file-source';
+
+function packet(v: 4 | 6, payload: string, tunnelSource: string): DecodedPacket {
+  const p = new DecodedPacket();
+  const alen = v === 4 ? 4 : 16;
+  // Addresses and payload somewhere inside a larger buffer, as the decoder leaves them.
+  const buf = Buffer.alloc(100 + payload.length, 0xee);
+  for (let i = 0; i < alen; i++) {
+    buf[10 + i] = i + 1;
+    buf[40 + i] = 200 - i;
+  }
+  buf.write(payload, 80, 'latin1');
+  Object.assign(p, {
+    buf, ipVersion: v, srcAddrOff: 10, dstAddrOff: 40, ipProto: 6, srcPort: 40001, dstPort: 8080,
+    seq: 0xfffffff0, ack: 7, tcpFlags: 0x18, payloadOff: 80, payloadLen: payload.length, payloadMissing: 3,
+    vni: 7001, tunnel: 'vxlan', tunnelSource, vlan: 42, depth: 1,
+  });
+  return p;
+}
+
+describe('segment batches', () => {
+  it('carry every field the flow table reads, addresses and payload byte for byte, expiry records between', () => {
+    const w = new SegmentBatchWriter();
+    const a = packet(4, 'GET / HTTP/1.1\r\n\r\n', '10.201.0.1');
+    const b = packet(6, 'x'.repeat(300_000), '10.201.0.9'); // larger than the writer's first buffer
+    w.segment(a, 1, 1_000_000);
+    w.expire(1, 1_000_000);
+    w.segment(b, 2, 2_500_000);
+    assert.equal(w.records, 3);
+    const batch = w.take();
+    assert.equal(w.size, 0);
+    const got = new DecodedPacket();
+    const r = new SegmentBatchReader(batch, got);
+    const expect = (want: DecodedPacket, alen: number): void => {
+      for (const k of ['ipVersion', 'ipProto', 'srcPort', 'dstPort', 'seq', 'ack', 'tcpFlags', 'payloadLen', 'payloadMissing', 'vni', 'tunnel', 'tunnelSource', 'vlan', 'depth'] as const) {
+        assert.equal(got[k], want[k], k);
+      }
+      assert.deepEqual(got.buf.subarray(got.srcAddrOff, got.srcAddrOff + alen), want.buf.subarray(10, 10 + alen));
+      assert.deepEqual(got.buf.subarray(got.dstAddrOff, got.dstAddrOff + alen), want.buf.subarray(40, 40 + alen));
+      assert.ok(got.buf.subarray(got.payloadOff, got.payloadOff + got.payloadLen).equals(want.buf.subarray(80, 80 + want.payloadLen)));
+    };
+    assert.equal(r.next(), KIND_SEGMENT);
+    assert.deepEqual([r.frameNumber, r.nowMicros], [1, 1_000_000]);
+    expect(a, 4);
+    assert.equal(r.next(), KIND_EXPIRE);
+    assert.deepEqual([r.frameNumber, r.nowMicros], [1, 1_000_000]);
+    assert.equal(r.next(), KIND_SEGMENT);
+    assert.deepEqual([r.frameNumber, r.nowMicros], [2, 2_500_000]);
+    expect(b, 16);
+    assert.equal(r.next(), 0);
+  });
+
+  it('a writer going on in a given-back buffer starts empty', () => {
+    const w = new SegmentBatchWriter();
+    w.segment(packet(4, 'abc', ''), 1, 1);
+    const first = w.take();
+    const again = w.take(first.bytes.buffer as ArrayBuffer);
+    assert.equal(again.bytes.length, 0);
+    w.segment(packet(4, 'defg', ''), 2, 2);
+    const r = new SegmentBatchReader(w.take(), new DecodedPacket());
+    assert.equal(r.next(), KIND_SEGMENT);
+    assert.equal(r.frameNumber, 2);
+    assert.equal(r.next(), 0);
+  });
+});
+
+describe('sharded read: a failing thread ends the run with a clear error, never a hang', () => {
+  const MIX = path.join(packageRoot(), 'pcaps', 'http', 'mix.pcap');
+  const script = path.join(packageRoot(), 'dist', 'test', 'helpers', 'failing-shard-worker.js');
+  for (const mode of ['exit', 'throw', 'error']) {
+    it(`a worker that fails (${mode}) on its first round`, { timeout: 20_000 }, async () => {
+      process.env.FAIL_SHARD_WORKER_AT = '1';
+      process.env.FAIL_SHARD_WORKER_MODE = mode;
+      const written: number[] = [];
+      const s = new ShardedRead({ shards: 2, source: 'file:t', format: 'jsonl', output: { writeExchange: (b) => void written.push(b.length), close: async () => undefined }, redact: null, workerScript: script });
+      try {
+        await assert.rejects(
+          async () => {
+            try {
+              await readCaptureInput(MIX, { onFrame: (f) => s.onFrame(f), onWeird: () => undefined }, undefined, () => s.pace());
+            } catch (err) {
+              await s.abort();
+              throw err;
+            }
+            await s.finish();
+          },
+          (err: unknown) => err instanceof ShadowtapError && err.code === 'CAP_ERR_INTERNAL' && err.exitCode === 5 && /parse thread [12] (failed|exited)/.test(err.message),
+        );
+      } finally {
+        delete process.env.FAIL_SHARD_WORKER_AT;
+        delete process.env.FAIL_SHARD_WORKER_MODE;
+      }
+      assert.deepEqual(written, [], 'nothing of the failed round is written');
+    });
+  }
+});
