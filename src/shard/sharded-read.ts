@@ -2,8 +2,9 @@
  * `read --threads N`: the pipeline with its connections split between N worker threads.
  *
  * The capture thread reads and decodes every frame (link layers, IP, fragments, tunnels, TCP header:
- * the same Decoder as the single-thread Pipeline) and sends each TCP segment to the shard its flow hashes
- * to (symmetric, so both directions of a connection meet in one shard). Each shard worker runs the rest
+ * the same Decoder as the single-thread Pipeline) and sends each TCP segment to its flow's shard (both
+ * directions of a connection meet in one shard; a new flow goes to the least loaded one, see
+ * shard-assigner.ts). Each shard worker runs the rest
  * (shard-worker.ts): flow table, reassembly, HTTP, redaction and the output encoding. The capture thread
  * writes the encoded exchanges back in the order one thread would have written them.
  *
@@ -38,10 +39,13 @@ import type { OutputFormat } from '../cli/output-options';
 import type { RedactConfig } from '../redact/config';
 import type { EncodedOutput } from './shard-format';
 import { SegmentBatchWriter } from './segment-batch';
+import { ShardAssigner } from './shard-assigner';
 import type { ShardFinish, ShardRecycle, ShardResult, ShardRound, ShardWorkerData } from './shard-worker';
 
 /** Segment bytes (all shards) that close a round. */
 const ROUND_BYTES = 1 << 20;
+/** What a segment costs a shard besides its payload, in payload bytes (for balancing; a guess, not measured). */
+const SEGMENT_OVERHEAD_BYTES = 64;
 /** Rounds sent and not yet written before the reader waits. */
 const MAX_ROUNDS_IN_FLIGHT = 8;
 /** Young generation of a shard worker (V8's default 48 MiB per isolate is RSS that buys no time here). */
@@ -77,6 +81,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   private readonly decoder: Decoder;
   private readonly pkt = new DecodedPacket();
   private readonly shards: Shard[] = [];
+  private readonly assigner: ShardAssigner;
   private nowMicros = 0;
   private lastExpire = 0;
   private pendingBytes = 0;
@@ -95,6 +100,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
     const n = opts.shards;
     const whole = { ...FLOW_TABLE_DEFAULTS, ...opts.flows };
     const flows = { ...whole, maxFlows: Math.max(1, Math.floor(whole.maxFlows / n)), maxBufferedBytesTotal: Math.floor(whole.maxBufferedBytesTotal / n) };
+    this.assigner = new ShardAssigner(n, whole.idleTimeoutMicros, whole.maxFlows);
     const script = opts.workerScript ?? path.join(__dirname, 'shard-worker.js');
     for (let i = 0; i < n; i++) {
       const data: ShardWorkerData = {
@@ -120,8 +126,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
     const pkt = this.pkt;
     const outcome = this.decoder.decode(frame, pkt);
     if (outcome === '') {
-      const n = this.shards.length;
-      const shard = pkt.ipVersion === 4 || pkt.ipVersion === 6 ? flowHash(pkt) % n : 0;
+      const shard = pkt.ipVersion === 4 || pkt.ipVersion === 6 ? this.assigner.shardOf(flowHash(pkt), pkt.payloadLen + SEGMENT_OVERHEAD_BYTES, this.nowMicros) : 0;
       const batch = this.shards[shard]!.batch;
       const before = batch.size;
       batch.segment(pkt, frameNumber, this.nowMicros);
@@ -132,6 +137,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
     if (this.nowMicros - this.lastExpire >= EXPIRE_EVERY_MICROS) {
       this.lastExpire = this.nowMicros;
       for (const s of this.shards) s.batch.expire(frameNumber, this.nowMicros);
+      this.assigner.forgetIdle(this.nowMicros);
     }
     if (this.pendingBytes >= ROUND_BYTES) this.sendRound();
   }
