@@ -15,6 +15,7 @@
  * valid for as long as the caller keeps the batch.
  */
 import type { DecodedPacket } from '../decode/decoded-packet';
+import { MemoryByteWriter } from '../sink/memory-byte-writer';
 
 export const KIND_SEGMENT = 1;
 export const KIND_EXPIRE = 2;
@@ -30,8 +31,7 @@ export interface SegmentBatch {
 }
 
 export class SegmentBatchWriter {
-  private buf = Buffer.allocUnsafeSlow(INITIAL_BYTES);
-  private pos = 0;
+  private readonly out = new MemoryByteWriter(INITIAL_BYTES);
   private strings: string[] = [''];
   private stringIndex = new Map<string, number>([['', 0]]);
   /** Records written since the last take(). */
@@ -39,14 +39,15 @@ export class SegmentBatchWriter {
 
   /** Bytes written since the last take(). */
   get size(): number {
-    return this.pos;
+    return this.out.length;
   }
 
   segment(pkt: DecodedPacket, frameNumber: number, nowMicros: number): void {
     const alen = pkt.ipVersion === 6 ? 16 : pkt.ipVersion === 4 ? 4 : 0;
     const len = pkt.payloadLen;
-    const b = this.room(SEGMENT_HEAD + 2 * alen + len);
-    let p = this.pos;
+    const b = this.out.room(SEGMENT_HEAD + 2 * alen + len);
+    const start = this.out.length;
+    let p = start;
     b[p] = KIND_SEGMENT;
     b.writeDoubleLE(frameNumber, p + 1);
     b.writeDoubleLE(nowMicros, p + 9);
@@ -71,39 +72,28 @@ export class SegmentBatchWriter {
       p += 2 * alen;
     }
     if (len > 0) p += pkt.buf.copy(b, p, pkt.payloadOff, pkt.payloadOff + len);
-    this.pos = p;
+    this.out.advance(p - start);
     this.records++;
   }
 
   expire(frameNumber: number, nowMicros: number): void {
-    const b = this.room(EXPIRE_BYTES);
-    const p = this.pos;
+    const b = this.out.room(EXPIRE_BYTES);
+    const p = this.out.length;
     b[p] = KIND_EXPIRE;
     b.writeDoubleLE(frameNumber, p + 1);
     b.writeDoubleLE(nowMicros, p + 9);
-    this.pos = p + EXPIRE_BYTES;
+    this.out.advance(EXPIRE_BYTES);
     this.records++;
   }
 
   /** The records written so far: the writer's buffer itself (to transfer); the writer goes on in
-   *  `next` (a buffer given back by recycle(), whose pages are already mapped) or a new one. */
+   *  `next` (a buffer given back, whose pages are already mapped) or a new one. */
   take(next?: ArrayBuffer): SegmentBatch {
-    const batch = { bytes: new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos), strings: this.strings };
-    this.buf = next !== undefined && next.byteLength >= INITIAL_BYTES ? Buffer.from(next) : Buffer.allocUnsafeSlow(this.buf.length);
-    this.pos = 0;
+    const batch = { bytes: this.out.take(next), strings: this.strings };
     this.records = 0;
     this.strings = [''];
     this.stringIndex = new Map([['', 0]]);
     return batch;
-  }
-
-  private room(n: number): Buffer {
-    if (this.pos + n > this.buf.length) {
-      const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
-      this.buf.copy(next, 0, 0, this.pos);
-      this.buf = next;
-    }
-    return this.buf;
   }
 
   private intern(s: string): number {

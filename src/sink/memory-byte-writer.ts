@@ -44,6 +44,11 @@ export class MemoryByteWriter implements ByteOut {
 
   /** `next`: a buffer to go on in (one handed out by an earlier take() and given back: its pages are
    *  mapped already, where a new one costs a page fault per 4 KiB on first write). */
+  /** Counts `n` bytes written directly into room()'s buffer at offset `length`. */
+  advance(n: number): void {
+    this.pos += n;
+  }
+
   take(next?: ArrayBuffer): Uint8Array {
     const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
     this.buf = next !== undefined && next.byteLength >= this.initialBytes ? Buffer.from(next) : Buffer.allocUnsafeSlow(Math.max(this.initialBytes, Math.min(this.buf.length, 4 * this.initialBytes)));
@@ -55,7 +60,9 @@ export class MemoryByteWriter implements ByteOut {
     return Promise.resolve();
   }
 
-  private room(n: number): Buffer {
+  /** The buffer, with room for `n` more bytes from offset `length`; a caller that writes there
+   *  directly then calls advance(). */
+  room(n: number): Buffer {
     if (this.pos + n > this.buf.length) {
       const next = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.pos + n));
       this.buf.copy(next, 0, 0, this.pos);
