@@ -133,8 +133,13 @@ export async function runRead(argv: string[]): Promise<number> {
   } catch (err) {
     bar?.done();
     if (err instanceof CaptureError) {
-      // Fatal format error: whatever came before it has been processed; flush it, then report.
-      await run.end();
+      // Fatal format error: whatever came before it has been processed; flush it, then report. A failure
+      // while flushing is said too, but the input's error is the one the exit status reports.
+      try {
+        await run.end();
+      } catch (endErr) {
+        warn(endErr instanceof Error ? endErr.message : String(endErr));
+      }
       const where = err.offset !== undefined ? ` (at byte offset ${err.offset})` : '';
       throw new ShadowtapError(err.code, `${input}: ${err.message}${where}`, EXIT_BAD_INPUT);
     }

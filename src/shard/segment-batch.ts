@@ -4,11 +4,12 @@
  *
  * Record layout (little-endian):
  *   SEGMENT: u8 kind, f64 frame number, f64 capture time (µs), u8 ipVersion, u8 ipProto, u8 tcpFlags,
- *            u8 tunnel (string index), u16 srcPort, u16 dstPort, u32 seq, u32 ack, u32 payloadLen,
+ *            u16 tunnel (string index), u16 srcPort, u16 dstPort, u32 seq, u32 ack, u32 payloadLen,
  *            u32 payloadMissing, i32 vni, i32 vlan, u16 depth, u16 tunnelSource (string index),
  *            source address, destination address (4 or 16 bytes each), payload.
  *   EXPIRE:  u8 kind, f64 frame number (the sweep runs after this packet), f64 capture time (µs).
- * Strings (tunnel names, tunnel source addresses: a handful per capture) go in a table beside the bytes.
+ * Strings (tunnel names, tunnel source addresses) go in a table beside the bytes, at most MAX_STRINGS per
+ * batch: the caller sends the batch before it fills (`stringCount`).
  *
  * Ownership: SegmentBatchWriter copies what it is given (the frame buffers stay the source's); take()
  * hands over its buffer and starts a new one. SegmentBatchReader's packets are views into the batch's bytes,
@@ -20,7 +21,9 @@ import { MemoryByteWriter } from '../sink/memory-byte-writer';
 export const KIND_SEGMENT = 1;
 export const KIND_EXPIRE = 2;
 
-const SEGMENT_HEAD = 1 + 8 + 8 + 4 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
+const SEGMENT_HEAD = 1 + 8 + 8 + 3 + 2 + 2 + 2 + 4 + 4 + 4 + 4 + 4 + 4 + 2 + 2;
+/** Distinct strings one batch can carry (u16 indexes). A segment adds at most two. */
+export const MAX_STRINGS = 0xffff;
 const EXPIRE_BYTES = 1 + 8 + 8;
 const INITIAL_BYTES = 256 * 1024;
 
@@ -32,7 +35,7 @@ export interface SegmentBatch {
 
 export class SegmentBatchWriter {
   private readonly out = new MemoryByteWriter(INITIAL_BYTES);
-  private strings: string[] = [''];
+  private table: string[] = [''];
   private stringIndex = new Map<string, number>([['', 0]]);
   /** Records written since the last take(). */
   records = 0;
@@ -54,17 +57,17 @@ export class SegmentBatchWriter {
     b[p + 17] = pkt.ipVersion;
     b[p + 18] = pkt.ipProto;
     b[p + 19] = pkt.tcpFlags;
-    b[p + 20] = this.intern(pkt.tunnel);
-    b.writeUInt16LE(pkt.srcPort, p + 21);
-    b.writeUInt16LE(pkt.dstPort, p + 23);
-    b.writeUInt32LE(pkt.seq >>> 0, p + 25);
-    b.writeUInt32LE(pkt.ack >>> 0, p + 29);
-    b.writeUInt32LE(len, p + 33);
-    b.writeUInt32LE(pkt.payloadMissing, p + 37);
-    b.writeInt32LE(pkt.vni, p + 41);
-    b.writeInt32LE(pkt.vlan, p + 45);
-    b.writeUInt16LE(pkt.depth, p + 49);
-    b.writeUInt16LE(this.intern(pkt.tunnelSource), p + 51);
+    b.writeUInt16LE(this.intern(pkt.tunnel), p + 20);
+    b.writeUInt16LE(pkt.srcPort, p + 22);
+    b.writeUInt16LE(pkt.dstPort, p + 24);
+    b.writeUInt32LE(pkt.seq >>> 0, p + 26);
+    b.writeUInt32LE(pkt.ack >>> 0, p + 30);
+    b.writeUInt32LE(len, p + 34);
+    b.writeUInt32LE(pkt.payloadMissing, p + 38);
+    b.writeInt32LE(pkt.vni, p + 42);
+    b.writeInt32LE(pkt.vlan, p + 46);
+    b.writeUInt16LE(pkt.depth, p + 50);
+    b.writeUInt16LE(this.intern(pkt.tunnelSource), p + 52);
     p += SEGMENT_HEAD;
     if (alen > 0) {
       pkt.buf.copy(b, p, pkt.srcAddrOff, pkt.srcAddrOff + alen);
@@ -89,21 +92,24 @@ export class SegmentBatchWriter {
   /** The records written so far: the writer's buffer itself (to transfer); the writer goes on in
    *  `next` (a buffer given back, whose pages are already mapped) or a new one. */
   take(next?: ArrayBuffer): SegmentBatch {
-    const batch = { bytes: this.out.take(next), strings: this.strings };
+    const batch = { bytes: this.out.take(next), strings: this.table };
     this.records = 0;
-    this.strings = [''];
+    this.table = [''];
     this.stringIndex = new Map([['', 0]]);
     return batch;
+  }
+
+  /** Distinct strings in the batch so far (at most MAX_STRINGS). */
+  get stringCount(): number {
+    return this.table.length;
   }
 
   private intern(s: string): number {
     let i = this.stringIndex.get(s);
     if (i === undefined) {
-      i = this.strings.length;
-      // A capture with more distinct tunnel sources than fit is still split correctly: the flow key
-      // does not hold the tunnel source, only ConnectionMeta does; past the table's end it reads ''.
-      if (i > 0xffff) return 0;
-      this.strings.push(s);
+      i = this.table.length;
+      if (i >= MAX_STRINGS) throw new RangeError(`segment batch: more than ${MAX_STRINGS} distinct strings (the batch must be sent before it fills)`);
+      this.table.push(s);
       this.stringIndex.set(s, i);
     }
     return i;
@@ -141,18 +147,18 @@ export class SegmentBatchReader {
     pkt.ipVersion = b[p + 17]!;
     pkt.ipProto = b[p + 18]!;
     pkt.tcpFlags = b[p + 19]!;
-    pkt.tunnel = strings[b[p + 20]!] ?? '';
-    pkt.srcPort = b.readUInt16LE(p + 21);
-    pkt.dstPort = b.readUInt16LE(p + 23);
-    pkt.seq = b.readUInt32LE(p + 25);
-    pkt.ack = b.readUInt32LE(p + 29);
-    const len = b.readUInt32LE(p + 33);
+    pkt.tunnel = strings[b.readUInt16LE(p + 20)] ?? '';
+    pkt.srcPort = b.readUInt16LE(p + 22);
+    pkt.dstPort = b.readUInt16LE(p + 24);
+    pkt.seq = b.readUInt32LE(p + 26);
+    pkt.ack = b.readUInt32LE(p + 30);
+    const len = b.readUInt32LE(p + 34);
     pkt.payloadLen = len;
-    pkt.payloadMissing = b.readUInt32LE(p + 37);
-    pkt.vni = b.readInt32LE(p + 41);
-    pkt.vlan = b.readInt32LE(p + 45);
-    pkt.depth = b.readUInt16LE(p + 49);
-    pkt.tunnelSource = strings[b.readUInt16LE(p + 51)] ?? '';
+    pkt.payloadMissing = b.readUInt32LE(p + 38);
+    pkt.vni = b.readInt32LE(p + 42);
+    pkt.vlan = b.readInt32LE(p + 46);
+    pkt.depth = b.readUInt16LE(p + 50);
+    pkt.tunnelSource = strings[b.readUInt16LE(p + 52)] ?? '';
     p += SEGMENT_HEAD;
     const alen = pkt.ipVersion === 6 ? 16 : pkt.ipVersion === 4 ? 4 : 0;
     pkt.srcAddrOff = p;

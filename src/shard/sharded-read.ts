@@ -38,7 +38,7 @@ import { EXIT_INTERNAL, ShadowtapError } from '../errors';
 import type { OutputFormat } from '../cli/output-options';
 import type { RedactConfig } from '../redact/config';
 import type { EncodedOutput } from './shard-format';
-import { SegmentBatchWriter } from './segment-batch';
+import { MAX_STRINGS, SegmentBatchWriter } from './segment-batch';
 import { ShardAssigner } from './shard-assigner';
 import type { ShardFinish, ShardRecycle, ShardResult, ShardRound, ShardWorkerData } from './shard-worker';
 
@@ -85,6 +85,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   private nowMicros = 0;
   private lastExpire = 0;
   private pendingBytes = 0;
+  private stringsNearlyFull = false;
   private round = 0;
   /** Next round to write. */
   private written = 0;
@@ -131,6 +132,8 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       const before = batch.size;
       batch.segment(pkt, frameNumber, this.nowMicros);
       this.pendingBytes += batch.size - before;
+      // The round also closes before a batch's string table could fill (a segment adds at most two).
+      if (batch.stringCount > MAX_STRINGS - 2) this.stringsNearlyFull = true;
     } else {
       this.packetOutcomes.inc(outcome);
     }
@@ -139,7 +142,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       for (const s of this.shards) s.batch.expire(frameNumber, this.nowMicros);
       this.assigner.forgetIdle(this.nowMicros);
     }
-    if (this.pendingBytes >= ROUND_BYTES) this.sendRound();
+    if (this.pendingBytes >= ROUND_BYTES || this.stringsNearlyFull) this.sendRound();
   }
 
   countWithheld(frame: Frame, outcome: string): void {
@@ -193,6 +196,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       s.worker.postMessage(msg, [b.bytes.buffer as ArrayBuffer]);
     }
     this.pendingBytes = 0;
+    this.stringsNearlyFull = false;
   }
 
   private onAnswer(shard: number, res: ShardResult): void {
@@ -211,7 +215,13 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       if (next === undefined || next.some((a) => a === undefined)) break;
       this.answers.delete(this.written);
       this.written++;
-      this.writeMerged(next as Answered[]);
+      try {
+        this.writeMerged(next as Answered[]);
+      } catch (err) {
+        // The output failed (ENOSPC, EIO, ...): that error, with its own exit status, ends the run.
+        this.fail(err instanceof ShadowtapError ? err : `writing the output failed: ${(err as Error).message}`);
+        break;
+      }
       this.recycle(next as Answered[]);
     }
     this.wakeUp();
@@ -256,9 +266,10 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
     }
   }
 
-  private fail(message: string): void {
+  /** Records the first failure (a message: a thread's; an error: the output's) and wakes the reader. */
+  private fail(why: string | ShadowtapError): void {
     if (this.failure) return;
-    this.failure = new ShadowtapError('CAP_ERR_INTERNAL', message, EXIT_INTERNAL);
+    this.failure = typeof why === 'string' ? new ShadowtapError('CAP_ERR_INTERNAL', why, EXIT_INTERNAL) : why;
     this.wakeUp();
   }
 

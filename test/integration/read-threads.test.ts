@@ -185,6 +185,19 @@ describe('read --threads: bad input and bad flags', () => {
     }
   });
 
+  it('an output that fails (a full disk: /dev/full): exit 4, one line, as with one thread', async (t) => {
+    if (!fs.existsSync('/dev/full')) {
+      t.skip('no /dev/full here');
+      return;
+    }
+    for (const format of ['jsonl', 'har']) {
+      const r = await runCli(['read', MIX, '--threads', '2', '--format', format, '-o', '/dev/full'], { timeoutMs: 20_000 });
+      assert.equal(r.code, 4, r.stderr);
+      assert.deepEqual(stackLines(r.stderr), []);
+      assert.match(r.stderr, /cannot write \/dev\/full/);
+    }
+  });
+
   it('--threads 0, --threads x: usage errors', async () => {
     for (const v of ['0', 'x', '99']) {
       const r = await runCli(['read', MIX, '--threads', v]);

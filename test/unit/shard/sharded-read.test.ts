@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { DecodedPacket } from '../../../src/decode/decoded-packet';
 import { ShadowtapError } from '../../../src/errors';
 import { packageRoot } from '../../../src/package-root';
-import { KIND_EXPIRE, KIND_SEGMENT, SegmentBatchReader, SegmentBatchWriter } from '../../../src/shard/segment-batch';
+import { KIND_EXPIRE, KIND_SEGMENT, MAX_STRINGS, SegmentBatchReader, SegmentBatchWriter } from '../../../src/shard/segment-batch';
 import { ShardedRead } from '../../../src/shard/sharded-read';
 import { readCaptureInput } from '../../../src/source/file-source';
 
@@ -56,6 +56,26 @@ describe('segment batches', () => {
     assert.deepEqual([r.frameNumber, r.nowMicros], [2, 2_500_000]);
     expect(b, 16);
     assert.equal(r.next(), 0);
+  });
+
+  it('carry more distinct tunnel sources than fit in a byte, and refuse more strings than the table holds', () => {
+    const w = new SegmentBatchWriter();
+    for (let i = 0; i < 300; i++) w.segment(packet(4, 'x', `172.16.${i >> 8}.${i & 255}`), i + 1, 1);
+    const geneve = packet(6, 'y', '10.0.0.1');
+    geneve.tunnel = 'geneve';
+    w.segment(geneve, 301, 1);
+    const pkt = new DecodedPacket();
+    const r = new SegmentBatchReader(w.take(), pkt);
+    const got: string[] = [];
+    while (r.next() === KIND_SEGMENT) got.push(`${pkt.tunnel} ${pkt.tunnelSource}`);
+    assert.equal(got.length, 301);
+    assert.equal(got[299], 'vxlan 172.16.1.43');
+    assert.equal(got[300], 'geneve 10.0.0.1');
+    const full = new SegmentBatchWriter();
+    assert.throws(() => {
+      for (let i = 0; i < MAX_STRINGS; i++) full.segment(packet(4, '', `s${i}`), i + 1, 1);
+    }, /more than 65535 distinct strings/);
+    assert.equal(full.stringCount, MAX_STRINGS);
   });
 
   it('a writer going on in a given-back buffer starts empty', () => {
