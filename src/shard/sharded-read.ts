@@ -4,9 +4,9 @@
  * The capture thread reads and decodes every frame (link layers, IP, fragments, tunnels, TCP header:
  * the same Decoder as the single-thread Pipeline) and sends each TCP segment to its flow's shard (both
  * directions of a connection meet in one shard; a new flow goes to the least loaded one, see
- * shard-assigner.ts). Each shard worker runs the rest
- * (shard-worker.ts): flow table, reassembly, HTTP, redaction and the output encoding. The capture thread
- * writes the encoded exchanges back in the order one thread would have written them.
+ * shard-assigner.ts). Each shard worker (shard-worker.ts) runs the rest: flow table, reassembly, HTTP,
+ * redaction and the output encoding. The capture thread writes the encoded exchanges back in the order
+ * one thread would have written them.
  *
  * Why the output is the single-thread output: a connection's exchanges depend only on its own packets,
  * their capture times (the capture thread sends its clock, the latest timestamp seen, with each segment)
@@ -235,16 +235,8 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
     for (;;) {
       let best = -1;
       for (let i = 0; i < parts.length; i++) {
-        const k = parts[i]!.keys;
-        const j = at[i]!;
-        if (j >= k.length) continue;
-        if (best < 0) {
-          best = i;
-          continue;
-        }
-        const b = parts[best]!.keys;
-        const bj = at[best]!;
-        if (k[j]! < b[bj]! || (k[j] === b[bj] && (k[j + 1]! < b[bj + 1]! || (k[j + 1] === b[bj + 1] && k[j + 2]! < b[bj + 2]!)))) best = i;
+        if (at[i]! >= parts[i]!.keys.length) continue;
+        if (best < 0 || keyBefore(parts[i]!.keys, at[i]!, parts[best]!.keys, at[best]!)) best = i;
       }
       if (best < 0) return;
       const p = parts[best]!;
@@ -282,6 +274,14 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
     this.wake = undefined;
     w?.();
   }
+}
+
+/** Whether the order key at a[i] (frame number, phase, sub-order) comes before the one at b[j]. */
+function keyBefore(a: Float64Array, i: number, b: Float64Array, j: number): boolean {
+  for (let k = 0; k < 3; k++) {
+    if (a[i + k]! !== b[j + k]!) return a[i + k]! < b[j + k]!;
+  }
+  return false;
 }
 
 function addFlat(c: Counters, flat: Array<string | number>): void {
