@@ -173,7 +173,8 @@ interface ReadRun {
 }
 
 function readThreads(flag: string | undefined, redactWorkersFlag: string | undefined, remote: boolean, warn: (msg: string) => void): number {
-  const asked = flag !== undefined;
+  // A number the user gave (not auto): a conflict with it is worth a word.
+  const asked = flag !== undefined && flag !== 'auto';
   let threads = parseReadThreads(flag, '--threads');
   if (threads > 1 && remote) {
     // The replay-service sink batches exchange records itself; it runs on the capture thread.
