@@ -19,7 +19,6 @@ import type { FlowTableOptions } from '../flow/flow-table';
 import type { OutputFormat } from '../cli/output-options';
 import { Counters } from '../observe/counters';
 import type { RedactConfig } from '../redact/config';
-import { compileRedactor } from '../redact/redactor';
 import { MemoryByteWriter } from '../sink/memory-byte-writer';
 import { exchangeEncoder } from './shard-format';
 import { KIND_EXPIRE, KIND_SEGMENT, SegmentBatchReader, type SegmentBatch } from './segment-batch';
@@ -72,7 +71,10 @@ const counters = new Counters();
 const outcomes = new Counters();
 const out = new MemoryByteWriter();
 const encode = exchangeEncoder(data.format, out);
-const redactor = data.redact ? compileRedactor(data.redact.config, Buffer.from(data.redact.key), counters) : null;
+// The redactor's modules load only when there is something to redact (--no-redact threads start lighter).
+const redactor = data.redact
+  ? (require('../redact/redactor') as typeof import('../redact/redactor')).compileRedactor(data.redact.config, Buffer.from(data.redact.key), counters)
+  : null;
 
 /** Output buffers given back by the capture thread (at most a few: one per round in flight). */
 const recycled: ArrayBuffer[] = [];
