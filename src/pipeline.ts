@@ -3,6 +3,7 @@ import { Decoder, type DecoderOptions } from './decode/decoder';
 import { DecodedPacket } from './decode/decoded-packet';
 import type { FlowTableOptions } from './flow/flow-table';
 import { FlowStage } from './flow/flow-stage';
+import { CaptureClock } from './flow/capture-clock';
 import type { HttpOptions } from './http/http-stream';
 import type { Frame } from './source/frame';
 import type { Exchange } from './exchange/record';
@@ -24,9 +25,6 @@ export interface PipelineOptions {
   /** Share counters with stages built before the pipeline (redactor, sinks); a new set when absent. */
   counters?: Counters;
 }
-
-/** How often (capture time) idle flows are expired. */
-export const EXPIRE_EVERY_MICROS = 1_000_000;
 
 /** What a run's summary reads (the single-thread Pipeline and the sharded one both have it). */
 export interface PipelineTotals {
@@ -51,8 +49,7 @@ export class Pipeline implements PipelineTotals, FrameConsumer {
   private readonly decoder: Decoder;
   private readonly flows: FlowStage;
   private readonly pkt = new DecodedPacket();
-  private nowMicros = 0;
-  private lastExpire = 0;
+  private readonly clock = new CaptureClock();
   /** Frames seen, also the number of the latest one (connection ids are frame numbers). */
   packets = 0;
   bytes = 0;
@@ -66,15 +63,13 @@ export class Pipeline implements PipelineTotals, FrameConsumer {
   onFrame(frame: Frame): void {
     this.packets++;
     this.bytes += frame.capLen;
-    if (frame.tsMicros > this.nowMicros) this.nowMicros = frame.tsMicros;
+    const clock = this.clock;
+    clock.observe(frame.tsMicros);
     const pkt = this.pkt;
     let outcome = this.decoder.decode(frame, pkt);
-    if (outcome === '') outcome = this.flows.segment(pkt, this.nowMicros, this.packets);
+    if (outcome === '') outcome = this.flows.segment(pkt, clock.nowMicros, this.packets);
     this.packetOutcomes.inc(outcome);
-    if (this.nowMicros - this.lastExpire >= EXPIRE_EVERY_MICROS) {
-      this.lastExpire = this.nowMicros;
-      this.flows.expire(this.nowMicros);
-    }
+    if (clock.sweepDue()) this.flows.expire(clock.nowMicros);
   }
 
   /**
@@ -89,14 +84,14 @@ export class Pipeline implements PipelineTotals, FrameConsumer {
 
   /** Live sources call this on a wall-clock timer so idle flows expire while no packets arrive. */
   tick(nowMicros: number): void {
-    if (nowMicros > this.nowMicros) this.nowMicros = nowMicros;
-    this.lastExpire = this.nowMicros;
-    this.flows.expire(this.nowMicros);
+    this.clock.observe(nowMicros);
+    this.clock.sweepNow();
+    this.flows.expire(this.clock.nowMicros);
   }
 
   /** Closes every connection, flushing open exchanges as partial. */
   finish(reason: CloseReason): void {
-    this.flows.finish(reason, this.nowMicros);
+    this.flows.finish(reason, this.clock.nowMicros);
   }
 
   get activeFlows(): number {

@@ -37,8 +37,6 @@ export class SegmentBatchWriter {
   private readonly out = new MemoryByteWriter(INITIAL_BYTES);
   private table: string[] = [''];
   private stringIndex = new Map<string, number>([['', 0]]);
-  /** Records written since the last take(). */
-  records = 0;
 
   /** Bytes written since the last take(). */
   get size(): number {
@@ -76,7 +74,6 @@ export class SegmentBatchWriter {
     }
     if (len > 0) p += pkt.buf.copy(b, p, pkt.payloadOff, pkt.payloadOff + len);
     this.out.advance(p - start);
-    this.records++;
   }
 
   expire(frameNumber: number, nowMicros: number): void {
@@ -86,14 +83,12 @@ export class SegmentBatchWriter {
     b.writeDoubleLE(frameNumber, p + 1);
     b.writeDoubleLE(nowMicros, p + 9);
     this.out.advance(EXPIRE_BYTES);
-    this.records++;
   }
 
   /** The records written so far: the writer's buffer itself (to transfer); the writer goes on in
    *  `next` (a buffer given back, whose pages are already mapped) or a new one. */
   take(next?: ArrayBuffer): SegmentBatch {
     const batch = { bytes: this.out.take(next), strings: this.table };
-    this.records = 0;
     this.table = [''];
     this.stringIndex = new Map([['', 0]]);
     return batch;

@@ -32,7 +32,8 @@ import { DecodedPacket } from '../decode/decoded-packet';
 import { flowHash } from '../flow/flow-key';
 import { FLOW_TABLE_DEFAULTS, type FlowTableOptions } from '../flow/flow-table';
 import { Counters } from '../observe/counters';
-import { EXPIRE_EVERY_MICROS, type FrameConsumer, type PipelineTotals } from '../pipeline';
+import type { FrameConsumer, PipelineTotals } from '../pipeline';
+import { CaptureClock } from '../flow/capture-clock';
 import type { Frame } from '../source/frame';
 import { EXIT_INTERNAL, ShadowtapError } from '../errors';
 import type { OutputFormat } from '../cli/output-options';
@@ -82,8 +83,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   private readonly pkt = new DecodedPacket();
   private readonly shards: Shard[] = [];
   private readonly assigner: ShardAssigner;
-  private nowMicros = 0;
-  private lastExpire = 0;
+  private readonly clock = new CaptureClock();
   private pendingBytes = 0;
   private stringsNearlyFull = false;
   private round = 0;
@@ -123,24 +123,24 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   onFrame(frame: Frame): void {
     const frameNumber = ++this.packets;
     this.bytes += frame.capLen;
-    if (frame.tsMicros > this.nowMicros) this.nowMicros = frame.tsMicros;
+    const clock = this.clock;
+    clock.observe(frame.tsMicros);
     const pkt = this.pkt;
     const outcome = this.decoder.decode(frame, pkt);
     if (outcome === '') {
-      const shard = pkt.ipVersion === 4 || pkt.ipVersion === 6 ? this.assigner.shardOf(flowHash(pkt), pkt.payloadLen + SEGMENT_OVERHEAD_BYTES, this.nowMicros) : 0;
+      const shard = pkt.ipVersion === 4 || pkt.ipVersion === 6 ? this.assigner.shardOf(flowHash(pkt), pkt.payloadLen + SEGMENT_OVERHEAD_BYTES, clock.nowMicros) : 0;
       const batch = this.shards[shard]!.batch;
       const before = batch.size;
-      batch.segment(pkt, frameNumber, this.nowMicros);
+      batch.segment(pkt, frameNumber, clock.nowMicros);
       this.pendingBytes += batch.size - before;
       // The round also closes before a batch's string table could fill (a segment adds at most two).
       if (batch.stringCount > MAX_STRINGS - 2) this.stringsNearlyFull = true;
     } else {
       this.packetOutcomes.inc(outcome);
     }
-    if (this.nowMicros - this.lastExpire >= EXPIRE_EVERY_MICROS) {
-      this.lastExpire = this.nowMicros;
-      for (const s of this.shards) s.batch.expire(frameNumber, this.nowMicros);
-      this.assigner.forgetIdle(this.nowMicros);
+    if (clock.sweepDue()) {
+      for (const s of this.shards) s.batch.expire(frameNumber, clock.nowMicros);
+      this.assigner.forgetIdle(clock.nowMicros);
     }
     if (this.pendingBytes >= ROUND_BYTES || this.stringsNearlyFull) this.sendRound();
   }
@@ -168,7 +168,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       this.sendRound();
       const round = this.round++;
       this.answers.set(round, new Array(this.shards.length).fill(undefined));
-      const msg: ShardFinish = { type: 'finish', round, nowMicros: this.nowMicros };
+      const msg: ShardFinish = { type: 'finish', round, nowMicros: this.clock.nowMicros };
       for (const s of this.shards) s.worker.postMessage(msg);
       while (this.failure === undefined && this.written < this.round) await this.nextAnswer();
       if (this.failure) throw this.failure;
