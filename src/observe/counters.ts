@@ -26,6 +26,11 @@ export class Counters {
     return out;
   }
 
+  /** Adds increments another set's drain() gave (a worker thread's, say). */
+  addDrained(flat: ReadonlyArray<string | number>): void {
+    for (let i = 0; i < flat.length; i += 2) this.inc(flat[i] as string, flat[i + 1] as number);
+  }
+
   /** A sorted plain-object copy, for the summary and /metrics. */
   snapshot(): Record<string, number> {
     const out: Record<string, number> = {};

@@ -204,8 +204,8 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       this.fail(`parse thread ${shard + 1} failed: ${res.error}`);
       return;
     }
-    addFlat(this.counters, res.counters);
-    addFlat(this.packetOutcomes, res.outcomes);
+    this.counters.addDrained(res.counters);
+    this.packetOutcomes.addDrained(res.outcomes);
     if (res.spent !== undefined) this.shards[shard]!.spent.push(res.spent);
     const slots = this.answers.get(res.round);
     if (slots === undefined) return;
@@ -282,8 +282,4 @@ function keyBefore(a: Float64Array, i: number, b: Float64Array, j: number): bool
     if (a[i + k]! !== b[j + k]!) return a[i + k]! < b[j + k]!;
   }
   return false;
-}
-
-function addFlat(c: Counters, flat: Array<string | number>): void {
-  for (let i = 0; i < flat.length; i += 2) c.inc(flat[i] as string, flat[i + 1] as number);
 }

@@ -216,8 +216,7 @@ export class WorkerRedactSink implements ExchangeSink {
     } else {
       try {
         applyResults(batch.exs, { vals: msg.vals, bytes: msg.bytes });
-        const c = msg.counters;
-        for (let i = 0; i < c.length; i += 2) this.opts.counters.inc(c[i] as string, c[i + 1] as number);
+        this.opts.counters.addDrained(msg.counters);
         batch.done = true;
       } catch {
         // A result that does not fit its batch: redact again here (values already redacted stay redacted).
