@@ -5,6 +5,7 @@ import type { Exchange } from '../exchange/record';
 import type { Counters } from '../observe/counters';
 import { sinkHealthy, type ExchangeSink } from '../sink/exchange-sink';
 import { openRemoteSink, type RemoteSinkExtra } from './sink-options';
+import type { DeliverySink } from '../delivery/delivery-sink';
 
 /**
  * `read --sink URL`: the remote sink for one capture file, next to (or instead of) the local
@@ -48,6 +49,18 @@ export class TeeSink implements ExchangeSink {
   }
 }
 
+/** `read --sink URL`: the replay-service sink for one capture file; null without --sink. */
+export function openReadRemote(
+  values: Record<string, unknown>,
+  input: string,
+  counters: Counters,
+  warn: (msg: string) => void,
+  extra: RemoteSinkExtra = {},
+): DeliverySink | null {
+  if (typeof values.sink !== 'string' || values.sink === '') return null;
+  return openRemoteSink(values, counters, 'read', warn, { stream: readStreamId(input), sizeOnlyBatches: true, ...extra });
+}
+
 /**
  * For read-command.ts: returns `local` unchanged when there is no --sink, else a sink that writes to
  * `local` (when not null) and to the replay service. `values` are the parsed flags (SINK_OPTIONS merged).
@@ -60,8 +73,7 @@ export function attachRemoteSink(
   warn: (msg: string) => void,
   extra: RemoteSinkExtra = {},
 ): ExchangeSink | null {
-  if (typeof values.sink !== 'string' || values.sink === '') return local;
-  const remote = openRemoteSink(values, counters, 'read', warn, { stream: readStreamId(input), sizeOnlyBatches: true, ...extra });
+  const remote = openReadRemote(values, input, counters, warn, extra);
   if (!remote) return local;
   return local ? new TeeSink(local, remote) : remote;
 }

@@ -11,14 +11,14 @@ import { REDACTION_HELP, redactingSink, redactionFromFlags, type Redaction } fro
 import { parseReadThreads, parseRedactWorkers } from '../config/values';
 import type { DecoderOptions } from '../decode/decoder';
 import { ShardedRead } from '../shard/sharded-read';
-import { openEncodedOutput } from '../shard/shard-format';
+import { deliveryOutput, openEncodedOutput, type EncodedOutput, type Encoding } from '../shard/shard-format';
 import { formatSummary, summaryObject } from '../observe/summary';
 import { ProgressBar } from '../observe/progress-bar';
 import type { Exchange } from '../exchange/record';
 import type { Frame } from '../source/frame';
 import { dedupFrameHandler } from '../dedup/index';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
-import { attachRemoteSink } from './attach-sink';
+import { attachRemoteSink, openReadRemote } from './attach-sink';
 
 const HELP = () => `Usage: shadowtap read FILE|- [options]
 
@@ -33,7 +33,7 @@ Options:
       --progress / --no-progress   progress bar on stderr (default: when stderr is a terminal and FILE > 32 MB)
       --threads N|auto       split the connections between N threads that reassemble, parse, redact and
                              encode; the output is the same as with 1 (auto = cores - 1, at most 8;
-                             1 on 1-2 cores; 1 with --sink or --redact-workers)
+                             1 on 1-2 cores; 1 with --redact-workers)
 ${REDACTION_HELP}      --dedup                drop second copies of packets seen on two interfaces (captures of tcpdump -i any)
       --vxlan-port N         UDP port carrying VXLAN (repeatable; default 4789)
       --geneve-port N        UDP port carrying GENEVE (repeatable; default 6081)
@@ -105,15 +105,14 @@ export async function runRead(argv: string[]): Promise<number> {
   const counters = new Counters();
   const redaction = redactionFromFlags({ noRedact: !!values['no-redact'], rulesFile: values['redact-rules'], keyFile: values['redact-key-file'] }, warn, counters);
   const output = values.output ?? '-';
-  const remote = (values as Record<string, unknown>).sink !== undefined;
-  const threads = readThreads(values.threads, values['redact-workers'], remote, warn);
+  const threads = readThreads(values.threads, values['redact-workers']);
   const sourceName = input === '-' ? 'file:-' : `file:${path.basename(input)}`;
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
   const decoder = { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) };
   const run: ReadRun =
     threads > 1
-      ? shardedRun(threads, sourceName, decoder, format, output, redaction)
+      ? shardedRun(threads, values, input, format, output, sourceName, decoder, redaction, counters, warn)
       : singleThreadRun(values, input, format, output, sourceName, decoder, redaction, counters, warn);
   // --dedup: drop the second copy of a packet seen on two interfaces (tcpdump -i any); counted as duplicate_suppressed.
   const onFrame = values.dedup ? dedupFrameHandler(run.consumer) : (f: Frame): void => run.consumer.onFrame(f);
@@ -172,18 +171,14 @@ interface ReadRun {
   abort(): Promise<void>;
 }
 
-function readThreads(flag: string | undefined, redactWorkersFlag: string | undefined, remote: boolean, warn: (msg: string) => void): number {
-  // A number the user gave (not auto): a conflict with it is worth a word.
-  const asked = flag !== undefined && flag !== 'auto';
-  let threads = parseReadThreads(flag, '--threads');
-  if (threads > 1 && remote) {
-    // The replay-service sink batches exchange records itself; it runs on the capture thread.
-    if (asked) warn(`--threads ${threads}: with --sink, read runs on one thread`);
-    threads = 1;
-  }
+function readThreads(flag: string | undefined, redactWorkersFlag: string | undefined): number {
+  const threads = parseReadThreads(flag, '--threads');
   if (threads > 1 && redactWorkersFlag !== undefined) {
-    if (asked) throw new ShadowtapError('CAP_ERR_USAGE', '--threads and --redact-workers do not go together: with --threads, each thread redacts its own connections', EXIT_USAGE);
-    threads = 1;
+    // A number the user gave (not auto) next to --redact-workers is a conflict worth a word.
+    if (flag !== undefined && flag !== 'auto') {
+      throw new ShadowtapError('CAP_ERR_USAGE', '--threads and --redact-workers do not go together: with --threads, each thread redacts its own connections', EXIT_USAGE);
+    }
+    return 1;
   }
   return threads;
 }
@@ -218,14 +213,25 @@ function singleThreadRun(
 
 function shardedRun(
   threads: number,
-  sourceName: string,
-  decoder: Partial<DecoderOptions>,
+  values: Record<string, unknown>,
+  input: string,
   format: OutputFormat,
   output: string,
+  sourceName: string,
+  decoder: Partial<DecoderOptions>,
   redaction: Redaction | null,
+  counters: Counters,
+  warn: (msg: string) => void,
 ): ReadRun {
-  const out = openEncodedOutput(format, output);
-  const sharded = new ShardedRead({ shards: threads, source: sourceName, decoder, format, output: out, redact: redaction && { config: redaction.config, key: redaction.key } });
+  const outputs: Array<{ encoding: Encoding; output: EncodedOutput }> = [];
+  // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
+  if (values.sink === undefined || values.output !== undefined) outputs.push({ encoding: format, output: openEncodedOutput(format, output) });
+  const remote = openReadRemote(values, input, counters, warn);
+  if (remote) outputs.push({ encoding: 'delivery', output: deliveryOutput(remote) });
+  const closeAll = async (): Promise<void> => {
+    await Promise.all(outputs.map((o) => o.output.close()));
+  };
+  const sharded = new ShardedRead({ shards: threads, source: sourceName, decoder, outputs, counters, redact: redaction && { config: redaction.config, key: redaction.key } });
   return {
     consumer: sharded,
     pace: () => sharded.pace(),
@@ -233,12 +239,12 @@ function shardedRun(
       try {
         await sharded.finish();
       } finally {
-        await out.close();
+        await closeAll();
       }
     },
     abort: async () => {
       await sharded.abort();
-      await out.close();
+      await closeAll();
     },
   };
 }

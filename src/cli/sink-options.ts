@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { SCHEMA_VERSION } from '../exchange/record';
 import type { Counters } from '../observe/counters';
-import type { ExchangeSink } from '../sink/exchange-sink';
 import { VERSION } from '../version';
 import { DeliverySink } from '../delivery/delivery-sink';
 import { DELIVERY_PROTOCOL_VERSION } from '../delivery/frame-codec';
@@ -16,7 +15,7 @@ import { parseDuration, parseSize } from '../delivery/units';
 
 /**
  * The `--sink` family of flags, shared by read, mirror and sniff. parseArgs option specs to merge
- * into a command's own; `openRemoteSink` turns the parsed values into an ExchangeSink.
+ * into a command's own; `openRemoteSink` turns the parsed values into a DeliverySink.
  */
 export const SINK_OPTIONS: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {
   sink: { type: 'string' },
@@ -89,7 +88,7 @@ export function openRemoteSink(
   mode: 'read' | 'mirror' | 'sniff',
   log: (msg: string) => void,
   extra: RemoteSinkExtra = {},
-): ExchangeSink | null {
+): DeliverySink | null {
   const url = str(values, 'sink');
   if (url === undefined) return null;
   let u: URL;

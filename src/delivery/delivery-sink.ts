@@ -111,6 +111,15 @@ export class DeliverySink implements ExchangeSink {
       this.counters.inc('sink_encode_errors');
       return false;
     }
+    return this.writeEncoded(bytes);
+  }
+
+  /**
+   * One exchange already encoded by `encodeExchange` (sharded `read` encodes on its threads): batched exactly
+   * as write() batches. The bytes are kept (owned by the sink from here).
+   */
+  writeEncoded(bytes: Uint8Array): boolean {
+    if (this.closed) return false;
     if (bytes.length > this.o.maxExchangeBytes) {
       this.counters.inc('sink_oversized_exchanges');
       return false;

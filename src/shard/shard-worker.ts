@@ -16,17 +16,17 @@ import type { Exchange } from '../exchange/record';
 import type { ConnectionMeta } from '../flow/connection-meta';
 import { FlowStage } from '../flow/flow-stage';
 import type { FlowTableOptions } from '../flow/flow-table';
-import type { OutputFormat } from '../cli/output-options';
 import { Counters } from '../observe/counters';
 import type { RedactConfig } from '../redact/config';
 import { MemoryByteWriter } from '../sink/memory-byte-writer';
-import { exchangeEncoder } from './shard-format';
+import { exchangeEncoder, type Encoding } from './shard-format';
 import { KIND_EXPIRE, KIND_SEGMENT, SegmentBatchReader, type SegmentBatch } from './segment-batch';
 
 export interface ShardWorkerData {
   source: string;
   flows: Partial<FlowTableOptions>;
-  format: OutputFormat;
+  /** Each exchange is encoded once per encoding (the local output's format; the replay service's). */
+  encodings: Encoding[];
   redact: { config: RedactConfig; key: Uint8Array } | null;
 }
 
@@ -41,10 +41,10 @@ export interface ShardFinish {
   nowMicros: number;
 }
 
-/** An output buffer of an earlier result, written and given back for reuse (transferred). */
+/** The output buffers of an earlier result (one per encoding), written and given back for reuse (transferred). */
 export interface ShardRecycle {
   type: 'recycle';
-  buffer: ArrayBuffer;
+  buffers: ArrayBuffer[];
 }
 
 /** Phases of the order key: a packet's own exchanges, then an expiry sweep after it, then end of input. */
@@ -55,9 +55,10 @@ export const PHASE_FINISH = 2;
 export type ShardResult =
   | {
       round: number;
-      /** The encoded exchanges, back to back. */
-      out: Uint8Array;
-      /** Per exchange: frame number, phase, sub-order (the connection's latest packet for sweeps), end offset in `out`. */
+      /** Per encoding, the encoded exchanges back to back. */
+      outs: Uint8Array[];
+      /** Per exchange: frame number, phase, sub-order (the connection's latest packet for sweeps), then its end
+       *  offset in each of `outs` (an exchange an encoding could not encode ends where the previous one did). */
       keys: Float64Array;
       counters: Array<string | number>;
       outcomes: Array<string | number>;
@@ -69,23 +70,27 @@ export type ShardResult =
 const data = workerData as ShardWorkerData;
 const counters = new Counters();
 const outcomes = new Counters();
-const out = new MemoryByteWriter();
-const encode = exchangeEncoder(data.format, out);
+const outs = data.encodings.map(() => new MemoryByteWriter());
+const encoders = data.encodings.map((e, i) => exchangeEncoder(e, outs[i]!, counters));
 // The redactor's modules load only when there is something to redact (--no-redact threads start lighter).
 const redactor = data.redact
   ? (require('../redact/redactor') as typeof import('../redact/redactor')).compileRedactor(data.redact.config, Buffer.from(data.redact.key), counters)
   : null;
 
-/** Output buffers given back by the capture thread (at most a few: one per round in flight). */
-const recycled: ArrayBuffer[] = [];
+/** Output buffers given back by the capture thread, per encoding (at most a few: one per round in flight). */
+const recycled: ArrayBuffer[][] = data.encodings.map(() => []);
 const MAX_RECYCLED = 4;
 let keys: number[] = [];
 let event = 0;
 let phase = PHASE_PACKET;
 
 function onExchange(ex: Exchange, meta: ConnectionMeta): void {
-  encode(redactor ? redactor.redact(ex) : ex);
-  keys.push(event, phase, phase === PHASE_PACKET ? 0 : meta.lastFrame, out.length);
+  const done = redactor ? redactor.redact(ex) : ex;
+  keys.push(event, phase, phase === PHASE_PACKET ? 0 : meta.lastFrame);
+  for (let i = 0; i < encoders.length; i++) {
+    encoders[i]!(done);
+    keys.push(outs[i]!.length);
+  }
 }
 
 const stage = new FlowStage({ source: data.source, flows: data.flows }, counters, onExchange);
@@ -107,7 +112,9 @@ function runRound(msg: ShardRound): void {
 
 parentPort!.on('message', (msg: ShardRound | ShardFinish | ShardRecycle) => {
   if (msg.type === 'recycle') {
-    if (recycled.length < MAX_RECYCLED) recycled.push(msg.buffer);
+    msg.buffers.forEach((b, i) => {
+      if (recycled[i] !== undefined && recycled[i]!.length < MAX_RECYCLED) recycled[i]!.push(b);
+    });
     return;
   }
   let res: ShardResult;
@@ -121,9 +128,9 @@ parentPort!.on('message', (msg: ShardRound | ShardFinish | ShardRecycle) => {
     }
     const k = Float64Array.from(keys);
     keys = [];
-    const bytes = out.take(recycled.pop());
-    res = { round: msg.round, out: bytes, keys: k, counters: counters.drain(), outcomes: outcomes.drain() };
-    transfer.push(bytes.buffer as ArrayBuffer, k.buffer);
+    const bytes = outs.map((o, i) => o.take(recycled[i]!.pop()));
+    res = { round: msg.round, outs: bytes, keys: k, counters: counters.drain(), outcomes: outcomes.drain() };
+    transfer.push(...bytes.map((b) => b.buffer as ArrayBuffer), k.buffer);
     // Every view of the round's bytes is gone (the flow table copies what it keeps): give them back.
     if (msg.type === 'round') {
       res.spent = msg.bytes.buffer as ArrayBuffer;

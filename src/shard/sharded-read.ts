@@ -36,9 +36,8 @@ import type { FrameConsumer, PipelineTotals } from '../pipeline';
 import { CaptureClock } from '../flow/capture-clock';
 import type { Frame } from '../source/frame';
 import { EXIT_INTERNAL, ShadowtapError } from '../errors';
-import type { OutputFormat } from '../cli/output-options';
 import type { RedactConfig } from '../redact/config';
-import type { EncodedOutput } from './shard-format';
+import type { EncodedOutput, Encoding } from './shard-format';
 import { MAX_STRINGS, SegmentBatchWriter } from './segment-batch';
 import { ShardAssigner } from './shard-assigner';
 import type { ShardFinish, ShardRecycle, ShardResult, ShardRound, ShardWorkerData } from './shard-worker';
@@ -58,14 +57,16 @@ export interface ShardedReadOptions {
   decoder?: Partial<DecoderOptions>;
   /** Flow-table options as for Pipeline; maxFlows and maxBufferedBytesTotal are shared out between the shards. */
   flows?: Partial<FlowTableOptions>;
-  format: OutputFormat;
-  output: EncodedOutput;
+  /** Where the exchanges go, each with its encoding: the local output, the replay service, or both. */
+  outputs: Array<{ encoding: Encoding; output: EncodedOutput }>;
+  /** Share counters with what was built before (the replay-service sink); a new set when absent. */
+  counters?: Counters;
   redact: { config: RedactConfig; key: Buffer } | null;
   /** The shard worker script (tests substitute a failing one). */
   workerScript?: string;
 }
 
-type Answered = Extract<ShardResult, { out: Uint8Array }>;
+type Answered = Extract<ShardResult, { outs: Uint8Array[] }>;
 
 interface Shard {
   worker: Worker;
@@ -75,7 +76,7 @@ interface Shard {
 }
 
 export class ShardedRead implements PipelineTotals, FrameConsumer {
-  readonly counters = new Counters();
+  readonly counters: Counters;
   readonly packetOutcomes = new Counters();
   packets = 0;
   bytes = 0;
@@ -97,6 +98,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   private wake: (() => void) | undefined;
 
   constructor(private readonly opts: ShardedReadOptions) {
+    this.counters = opts.counters ?? new Counters();
     this.decoder = new Decoder(opts.decoder ?? {}, this.counters);
     const n = opts.shards;
     const whole = { ...FLOW_TABLE_DEFAULTS, ...opts.flows };
@@ -107,7 +109,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       const data: ShardWorkerData = {
         source: opts.source,
         flows,
-        format: opts.format,
+        encodings: opts.outputs.map((o) => o.encoding),
         redact: opts.redact ? { config: opts.redact.config, key: new Uint8Array(opts.redact.key) } : null,
       };
       const worker = new Worker(script, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
@@ -229,9 +231,10 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
 
   /** Writes one round's exchanges from every shard in single-thread order (see the header). */
   private writeMerged(parts: Answered[]): void {
-    const out = this.opts.output;
+    const outputs = this.opts.outputs;
+    const stride = 3 + outputs.length;
     const at = new Array<number>(parts.length).fill(0);
-    const from = new Array<number>(parts.length).fill(0);
+    const from = parts.map(() => new Array<number>(outputs.length).fill(0));
     for (;;) {
       let best = -1;
       for (let i = 0; i < parts.length; i++) {
@@ -241,24 +244,27 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       if (best < 0) return;
       const p = parts[best]!;
       const j = at[best]!;
-      const end = p.keys[j + 3]!;
-      out.writeExchange(p.out.subarray(from[best], end));
-      from[best] = end;
-      at[best] = j + 4;
+      const starts = from[best]!;
+      for (let o = 0; o < outputs.length; o++) {
+        const end = p.keys[j + 3 + o]!;
+        // Empty: this encoding could not encode the exchange (counted by the shard).
+        if (end > starts[o]!) outputs[o]!.output.writeExchange(p.outs[o]!.subarray(starts[o], end));
+        starts[o] = end;
+      }
+      at[best] = j + stride;
     }
   }
 
-  /** Gives each worker its written output buffer back. */
+  /** Gives each worker its written output buffers back. */
   private recycle(parts: Answered[]): void {
     if (this.closing) return;
     for (let i = 0; i < parts.length; i++) {
-      const buffer = parts[i]!.out.buffer as ArrayBuffer;
-      const msg: ShardRecycle = { type: 'recycle', buffer };
-      this.shards[i]!.worker.postMessage(msg, [buffer]);
+      const buffers = parts[i]!.outs.map((o) => o.buffer as ArrayBuffer);
+      const msg: ShardRecycle = { type: 'recycle', buffers };
+      this.shards[i]!.worker.postMessage(msg, buffers);
     }
   }
 
-  /** Records the first failure (a message: a thread's; an error: the output's) and wakes the reader. */
   private fail(why: string | ShadowtapError): void {
     if (this.failure) return;
     this.failure = typeof why === 'string' ? new ShadowtapError('CAP_ERR_INTERNAL', why, EXIT_INTERNAL) : why;

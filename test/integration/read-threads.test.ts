@@ -20,6 +20,7 @@ import { readCaptureInput } from '../../src/source/file-source';
 import type { FlowTableOptions } from '../../src/flow/flow-table';
 import { corpusFiles } from '../conformance/compare';
 import { PCAPS, SHARED_CORPUS, runCli, stackLines } from './read-support';
+import { freePort, inspectLines, startCollector, stop, tmpDir } from './delivery-support';
 
 const MIX = path.join(PCAPS, 'http', 'mix.pcap');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'shadowtap-threads-'));
@@ -68,7 +69,7 @@ async function singleThread(file: string, flows: Partial<FlowTableOptions>): Pro
 async function sharded(file: string, flows: Partial<FlowTableOptions>, shards: number): Promise<{ bytes: Buffer; counters: Record<string, number> }> {
   const chunks: Buffer[] = [];
   const output = { writeExchange: (b: Uint8Array) => void chunks.push(Buffer.from(b)), close: async () => undefined };
-  const s = new ShardedRead({ shards, source: 'file:t', flows, format: 'jsonl', output, redact: null });
+  const s = new ShardedRead({ shards, source: 'file:t', flows, outputs: [{ encoding: 'jsonl', output }], redact: null });
   await readCaptureInput(file, { onFrame: (f) => s.onFrame(f), onWeird: () => undefined }, undefined, () => s.pace());
   await s.finish();
   return { bytes: Buffer.concat(chunks), counters: s.counters.snapshot() };
@@ -169,6 +170,33 @@ describe('read --threads: formats, standard input, --dedup', () => {
       return;
     }
     await sameAsOneThread(['read', file, '--dedup', '--stats', 'json']);
+  });
+});
+
+describe('read --threads with --sink: the replay service gets what one thread sends', () => {
+  it('same exchanges stored, the local copy the same, nothing on stdout without -o', { timeout: 120_000 }, async () => {
+    const stored: string[][] = [];
+    const local: Buffer[] = [];
+    for (const threads of ['1', '3']) {
+      const store = tmpDir(`threads-sink-${threads}`);
+      const collector = await startCollector(store, await freePort());
+      try {
+        const sinkArgs = ['--sink', `tcp://127.0.0.1:${collector.port}`, '--spool', 'none', '--agent-id', `t${threads}`, '--threads', threads];
+        const out = path.join(tmp, `sink-local-${threads}.jsonl`);
+        const withLocal = await runCli(['read', MIX, ...sinkArgs, '-o', out], { timeoutMs: 60_000 });
+        assert.equal(withLocal.code, 0, withLocal.stderr);
+        local.push(fs.readFileSync(out));
+        const remoteOnly = await runCli(['read', MIX, ...sinkArgs], { timeoutMs: 60_000 });
+        assert.equal(remoteOnly.code, 0, remoteOnly.stderr);
+        assert.equal(remoteOnly.stdout.length, 0, 'with --sink and no -o, nothing on stdout');
+      } finally {
+        await stop(collector);
+      }
+      stored.push(await inspectLines(store));
+    }
+    assert.equal(stored[0]!.length, 18, 'the same capture sent twice is stored once (same stream, same batches)');
+    assert.deepEqual(stored[1], stored[0]);
+    assert.ok(local[1]!.equals(local[0]!), 'the local copy differs');
   });
 });
 

@@ -99,7 +99,8 @@ describe('sharded read: a failing thread ends the run with a clear error, never 
       process.env.FAIL_SHARD_WORKER_AT = '1';
       process.env.FAIL_SHARD_WORKER_MODE = mode;
       const written: number[] = [];
-      const s = new ShardedRead({ shards: 2, source: 'file:t', format: 'jsonl', output: { writeExchange: (b) => void written.push(b.length), close: async () => undefined }, redact: null, workerScript: script });
+      const output = { writeExchange: (b: Uint8Array) => void written.push(b.length), close: async () => undefined };
+      const s = new ShardedRead({ shards: 2, source: 'file:t', outputs: [{ encoding: 'jsonl', output }], redact: null, workerScript: script });
       try {
         await assert.rejects(
           async () => {
