@@ -110,10 +110,8 @@ export async function runRead(argv: string[]): Promise<number> {
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
   const decoder = { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) };
-  const run: ReadRun =
-    threads > 1
-      ? shardedRun(threads, values, input, format, output, sourceName, decoder, redaction, counters, warn)
-      : singleThreadRun(values, input, format, output, sourceName, decoder, redaction, counters, warn);
+  const setup: ReadSetup = { values, input, format, output, sourceName, decoder, redaction, counters, warn };
+  const run = threads > 1 ? shardedRun(threads, setup) : singleThreadRun(setup);
   // --dedup: drop the second copy of a packet seen on two interfaces (tcpdump -i any); counted as duplicate_suppressed.
   const onFrame = values.dedup ? dedupFrameHandler(run.consumer) : (f: Frame): void => run.consumer.onFrame(f);
   const showProgress = values['no-progress'] ? false : values.progress ?? (!!process.stderr.isTTY && (size ?? 0) > 32 * 1024 * 1024);
@@ -183,20 +181,27 @@ function readThreads(flag: string | undefined, redactWorkersFlag: string | undef
   return threads;
 }
 
-function singleThreadRun(
-  values: Record<string, unknown>,
-  input: string,
-  format: OutputFormat,
-  output: string,
-  sourceName: string,
-  decoder: Partial<DecoderOptions>,
-  redaction: Redaction | null,
-  counters: Counters,
-  warn: (msg: string) => void,
-): ReadRun {
+/** What both ways of running need: the parsed flags and what was built from them. */
+interface ReadSetup {
+  values: Record<string, unknown>;
+  input: string;
+  format: OutputFormat;
+  output: string;
+  sourceName: string;
+  decoder: Partial<DecoderOptions>;
+  redaction: Redaction | null;
+  counters: Counters;
+  warn: (msg: string) => void;
+}
+
+/** With --sink and no -o, exchanges go only to the replay service (no stdout copy). */
+function wantsLocalOutput(values: Record<string, unknown>): boolean {
+  return values.sink === undefined || values.output !== undefined;
+}
+
+function singleThreadRun({ values, input, format, output, sourceName, decoder, redaction, counters, warn }: ReadSetup): ReadRun {
   const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
-  // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
-  const local = values.sink !== undefined && values.output === undefined ? null : openOutput(format, output);
+  const local = wantsLocalOutput(values) ? openOutput(format, output) : null;
   const sink = redactingSink(attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output), redaction, redactWorkers, counters, warn);
   const pipeline = new Pipeline({ source: sourceName, counters, decoder }, (ex: Exchange) => {
     sink.write(ex);
@@ -211,21 +216,9 @@ function singleThreadRun(
   };
 }
 
-function shardedRun(
-  threads: number,
-  values: Record<string, unknown>,
-  input: string,
-  format: OutputFormat,
-  output: string,
-  sourceName: string,
-  decoder: Partial<DecoderOptions>,
-  redaction: Redaction | null,
-  counters: Counters,
-  warn: (msg: string) => void,
-): ReadRun {
+function shardedRun(threads: number, { values, input, format, output, sourceName, decoder, redaction, counters, warn }: ReadSetup): ReadRun {
   const outputs: Array<{ encoding: Encoding; output: EncodedOutput }> = [];
-  // With --sink and no -o, exchanges go only to the replay service (no stdout copy).
-  if (values.sink === undefined || values.output !== undefined) outputs.push({ encoding: format, output: openEncodedOutput(format, output) });
+  if (wantsLocalOutput(values)) outputs.push({ encoding: format, output: openEncodedOutput(format, output) });
   const remote = openReadRemote(values, input, counters, warn);
   if (remote) outputs.push({ encoding: 'delivery', output: deliveryOutput(remote) });
   const closeAll = async (): Promise<void> => {
