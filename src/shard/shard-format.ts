@@ -54,7 +54,8 @@ export interface EncodedOutput {
   close(): Promise<void>;
 }
 
-/** The replay-service sink taking exchanges its own encoder (encodeExchange) made on a shard. */
+/** The replay-service sink taking exchanges its own encoder (encodeExchange) made on a shard. The sink keeps
+ *  what it is given while batches wait for acks, and the shard's buffer goes back to the shard: so a copy. */
 export function deliveryOutput(sink: DeliverySink): EncodedOutput {
   return { writeExchange: (b) => void sink.writeEncoded(Buffer.from(b)), close: () => sink.close() };
 }
