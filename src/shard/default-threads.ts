@@ -8,7 +8,7 @@ export const MAX_READ_THREADS = 16;
  * (docs/benchmarks.md, "Sixth session"): two shard threads beside the capture thread cost ~60% more CPU than
  * one thread for the same work (each thread's own heap, caches, module set, and the hand-over of every
  * segment and every encoded exchange). Without redaction two cores do not win that back; with it they saved
- * 4-27% of the wall time (three runs) but need ~310 MB of RSS against 160-180 MB, over the 256 MB aim — so one
+ * 4-27% of the wall time (four runs) but need ~310 MB of RSS against 160-200 MB, over the 256 MB aim — so one
  * thread there, and `--threads 2` for whoever has the memory. The capture thread's own share (read, decode,
  * hand-over, merge) is about a third of the single-thread time without redaction and a tenth with it: that
  * is the part more cores do not split.
