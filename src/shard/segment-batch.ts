@@ -9,7 +9,7 @@
  *            source address, destination address (4 or 16 bytes each), payload.
  *   EXPIRE:  u8 kind, f64 frame number (the sweep runs after this packet), f64 capture time (µs).
  * Strings (tunnel names, tunnel source addresses) go in a table beside the bytes, at most MAX_STRINGS per
- * batch: the caller sends the batch before it fills (`stringCount`).
+ * batch: the caller sends the batch once it is `full`.
  *
  * Ownership: SegmentBatchWriter copies what it is given (the frame buffers stay the source's); take()
  * hands over its buffer and starts a new one. SegmentBatchReader's packets are views into the batch's bytes,
@@ -97,6 +97,11 @@ export class SegmentBatchWriter {
   /** Distinct strings in the batch so far (at most MAX_STRINGS). */
   get stringCount(): number {
     return this.table.length;
+  }
+
+  /** True when the next segment might not fit the string table (a segment adds at most two): send first. */
+  get full(): boolean {
+    return this.table.length > MAX_STRINGS - 2;
   }
 
   private intern(s: string): number {

@@ -38,7 +38,7 @@ import type { Frame } from '../source/frame';
 import { EXIT_INTERNAL, ShadowtapError } from '../errors';
 import type { RedactConfig } from '../redact/config';
 import type { EncodedOutput, Encoding } from './shard-format';
-import { MAX_STRINGS, SegmentBatchWriter } from './segment-batch';
+import { SegmentBatchWriter } from './segment-batch';
 import { ShardAssigner } from './shard-assigner';
 import type { ShardFinish, ShardRecycle, ShardResult, ShardRound, ShardWorkerData } from './shard-worker';
 
@@ -86,7 +86,8 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
   private readonly assigner: ShardAssigner;
   private readonly clock = new CaptureClock();
   private pendingBytes = 0;
-  private stringsNearlyFull = false;
+  /** A shard's batch can take no more segments (its string table): the round closes now. */
+  private batchFull = false;
   private round = 0;
   /** Next round to write. */
   private written = 0;
@@ -135,8 +136,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       const before = batch.size;
       batch.segment(pkt, frameNumber, clock.nowMicros);
       this.pendingBytes += batch.size - before;
-      // The round also closes before a batch's string table could fill (a segment adds at most two).
-      if (batch.stringCount > MAX_STRINGS - 2) this.stringsNearlyFull = true;
+      if (batch.full) this.batchFull = true;
     } else {
       this.packetOutcomes.inc(outcome);
     }
@@ -144,7 +144,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       for (const s of this.shards) s.batch.expire(frameNumber, clock.nowMicros);
       this.assigner.forgetIdle(clock.nowMicros);
     }
-    if (this.pendingBytes >= ROUND_BYTES || this.stringsNearlyFull) this.sendRound();
+    if (this.pendingBytes >= ROUND_BYTES || this.batchFull) this.sendRound();
   }
 
   countWithheld(frame: Frame, outcome: string): void {
@@ -198,7 +198,7 @@ export class ShardedRead implements PipelineTotals, FrameConsumer {
       s.worker.postMessage(msg, [b.bytes.buffer as ArrayBuffer]);
     }
     this.pendingBytes = 0;
-    this.stringsNearlyFull = false;
+    this.batchFull = false;
   }
 
   private onAnswer(shard: number, res: ShardResult): void {

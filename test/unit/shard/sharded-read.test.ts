@@ -75,6 +75,7 @@ describe('segment batches', () => {
       for (let i = 0; i < MAX_STRINGS; i++) full.segment(packet(4, '', `s${i}`), i + 1, 1);
     }, /more than 65535 distinct strings/);
     assert.equal(full.stringCount, MAX_STRINGS);
+    assert.ok(full.full, "a full table says so");
   });
 
   it('a writer going on in a given-back buffer starts empty', () => {
