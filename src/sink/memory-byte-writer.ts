@@ -42,13 +42,13 @@ export class MemoryByteWriter implements ByteOut {
     this.pos += this.room(s.length * 3).write(s, this.pos, 'utf8');
   }
 
-  /** `next`: a buffer to go on in (one handed out by an earlier take() and given back: its pages are
-   *  mapped already, where a new one costs a page fault per 4 KiB on first write). */
   /** Counts `n` bytes written directly into room()'s buffer at offset `length`. */
   advance(n: number): void {
     this.pos += n;
   }
 
+  /** `next`: a buffer to go on in (one handed out by an earlier take() and given back: its pages are
+   *  mapped already, where a new one costs a page fault per 4 KiB on first write). */
   take(next?: ArrayBuffer): Uint8Array {
     const out = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.pos);
     this.buf = next !== undefined && next.byteLength >= this.initialBytes ? Buffer.from(next) : Buffer.allocUnsafeSlow(Math.max(this.initialBytes, Math.min(this.buf.length, 4 * this.initialBytes)));
