@@ -87,11 +87,13 @@ export class FragmentReassembler {
   /**
    * Adds one IPv4 fragment. `ip` is the offset of its IP header (header length `hl`) in `buf`;
    * its payload is buf[ip + hl, ip + hl + len) and belongs at byte `fragOff` of the datagram.
+   * `vni`: the tunnel's VNI (-1 outside a tunnel), part of the datagram's identity as it is of a flow's:
+   * the same addresses and id from two mirror sessions are two datagrams.
    */
-  add4(buf: Buffer, ip: number, hl: number, len: number, fragOff: number, more: boolean, ts: number, level: number): number {
+  add4(buf: Buffer, ip: number, hl: number, len: number, fragOff: number, more: boolean, ts: number, level: number, vni: number): number {
     const id = (buf[ip + 4] << 8) | buf[ip + 5];
     const proto = buf[ip + 9];
-    const key = `4:${buf.readUInt32BE(ip + 12)}:${buf.readUInt32BE(ip + 16)}:${id}:${proto}`;
+    const key = `${vni}:4:${buf.readUInt32BE(ip + 12)}:${buf.readUInt32BE(ip + 16)}:${id}:${proto}`;
     if (fragOff + len + hl > MAX_DATAGRAM) {
       this.counters.inc('ip_fragment_too_big');
       this.drop(key);
@@ -110,11 +112,11 @@ export class FragmentReassembler {
 
   /**
    * Adds one IPv6 fragment. `ip` is the offset of the fixed IPv6 header in `buf`, `frag` that of
-   * the fragment header; the fragmentable data is buf[frag + 8, frag + 8 + len).
+   * the fragment header; the fragmentable data is buf[frag + 8, frag + 8 + len). `vni` as for add4.
    */
-  add6(buf: Buffer, ip: number, frag: number, len: number, fragOff: number, more: boolean, ts: number, level: number): number {
+  add6(buf: Buffer, ip: number, frag: number, len: number, fragOff: number, more: boolean, ts: number, level: number, vni: number): number {
     const id = buf.readUInt32BE(frag + 4);
-    const key = `6:${buf.toString('latin1', ip + 8, ip + 40)}:${id}`;
+    const key = `${vni}:6:${buf.toString('latin1', ip + 8, ip + 40)}:${id}`;
     if (fragOff + len > MAX_DATAGRAM) {
       this.counters.inc('ip_fragment_too_big');
       this.drop(key);

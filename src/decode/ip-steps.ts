@@ -41,7 +41,7 @@ export function stepIpv4(s: DissectState, out: DecodedPacket): number {
   if (ipv4.isFragment(buf, ip)) {
     const v = fragmentPrecheck(s, out);
     if (v !== '') return s.stop(v);
-    const res = s.reassembler.add4(buf, ip, hl, s.end - ip - hl, ipv4.fragmentOffset(buf, ip), ipv4.moreFragments(buf, ip), s.ts, s.reassemblies);
+    const res = s.reassembler.add4(buf, ip, hl, s.end - ip - hl, ipv4.fragmentOffset(buf, ip), ipv4.moreFragments(buf, ip), s.ts, s.reassemblies, out.vni);
     return afterFragment(s, out, res, 4);
   }
   s.off = ip + hl;
@@ -104,7 +104,7 @@ export function stepIpv6Fragment(s: DissectState, out: DecodedPacket): number {
   const v = fragmentPrecheck(s, out);
   if (v !== '') return s.stop(v);
   const len = s.end - off - frag.FRAG_HEADER_LEN;
-  const res = s.reassembler.add6(buf, s.ipStart, off, len, fo, more, s.ts, s.reassemblies);
+  const res = s.reassembler.add6(buf, s.ipStart, off, len, fo, more, s.ts, s.reassemblies, out.vni);
   return afterFragment(s, out, res, 6);
 }
 

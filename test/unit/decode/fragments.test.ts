@@ -178,3 +178,29 @@ test('non-TCP reassembled datagram is counted as not_tcp', () => {
   assert.equal(feed(mk(0, 104)), 'ip_fragment_buffered');
   assert.equal(feed(mk(104, udp.length)), 'not_tcp');
 });
+
+test('inner fragments of two mirror sessions (same addresses and id, two VNIs) are two datagrams', () => {
+  // Ethernet[IPv4[UDP 4789[VXLAN vni[Ethernet[IPv4 fragment]]]]]: the same inner datagram id from sessions 42 and 43,
+  // their pieces interleaved as a mirror target receives them.
+  const inVxlan = (vni: number, inner: Buffer): Buffer => {
+    const vx = Buffer.alloc(8);
+    vx[0] = 0x08;
+    vx.writeUIntBE(vni, 4, 3);
+    const udpPayload = Buffer.concat([vx, inner]);
+    const outer = ipv4Header({ src: [10, 0, 0, 9], dst: [10, 0, 0, 5], proto: 17, total: 20 + 8 + udpPayload.length });
+    return Buffer.concat([ETH_IPV4, outer, udpHeader(50000, 4789, udpPayload.length), udpPayload]);
+  };
+  const a = fragments4(pattern(300, 1), [[0, 160], [160, 320]], 777);
+  const b = fragments4(pattern(300, 2), [[0, 160], [160, 320]], 777);
+  const { out, c, feed } = setup();
+  assert.equal(feed(inVxlan(42, a.frames[0])), 'ip_fragment_buffered');
+  assert.equal(feed(inVxlan(43, b.frames[0])), 'ip_fragment_buffered');
+  assert.equal(feed(inVxlan(43, b.frames[1])), '');
+  assert.equal(out.vni, 43);
+  assert.ok(out.buf.subarray(out.payloadOff, out.payloadOff + out.payloadLen).equals(pattern(300, 2)), 'session 43 gets its own bytes');
+  assert.equal(feed(inVxlan(42, a.frames[1])), '');
+  assert.equal(out.vni, 42);
+  assert.ok(out.buf.subarray(out.payloadOff, out.payloadOff + out.payloadLen).equals(pattern(300, 1)), 'session 42 gets its own bytes');
+  assert.equal(c.get('ip_fragment_overlap'), 0);
+  assert.equal(c.get('ip_fragments_reassembled'), 2);
+});
