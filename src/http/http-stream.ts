@@ -402,7 +402,7 @@ class HalfStream implements LlhttpHandler {
       this.heldLost = false;
       this.parser.reset();
       this.mode = M_RESYNC;
-      this.scanner.reset(false);
+      this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(false));
     } else this.mode = M_PARSE;
     if (bytes > 0) this.feed(held.length === 1 ? held[0] : Buffer.concat(held, bytes));
   }
@@ -472,7 +472,7 @@ class HalfStream implements LlhttpHandler {
     }
     p.reset();
     this.mode = M_RESYNC;
-    this.scanner.reset(false);
+    this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(false));
   }
 
   gap(n: number, truncated: boolean): void {
@@ -514,7 +514,7 @@ class HalfStream implements LlhttpHandler {
       // Between messages: the lost bytes may have held whole messages.
       c.inc('http_gap_bytes_unattributed', n);
       this.conn.markPairingUncertain();
-      this.startResync(true);
+      this.startResync();
       return;
     }
     if (p.inBody && this.bodyRemaining > 0) {
@@ -542,7 +542,7 @@ class HalfStream implements LlhttpHandler {
     msg.addGap(n, truncated, true);
     this.finishCut();
     this.conn.markPairingUncertain();
-    this.startResync(true);
+    this.startResync();
   }
 
   /** A gap reached the end of a known-length body: finish it; resync only if the gap went beyond. */
@@ -558,13 +558,13 @@ class HalfStream implements LlhttpHandler {
     if (!this.isRequest) this.conn.unseenAfterResponse(beyond);
     this.conn.counters.inc('http_gap_bytes_unattributed', beyond);
     this.conn.markPairingUncertain();
-    this.startResync(true);
+    this.startResync();
   }
 
-  private startResync(atLineStart: boolean): void {
+  private startResync(): void {
     this.parser.reset();
     this.mode = M_RESYNC;
-    this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(atLineStart));
+    this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(true));
   }
 
   /** The direction ended (FIN/RST) or the connection closes. */

@@ -1,8 +1,10 @@
 /**
  * Finds the next HTTP/1.x start line after a gap or a parse error, so a fresh parser can take over.
  *
- * A candidate is a line that begins at a line start (offset 0 right after a gap counts as one, since
- * the gap may end exactly between two messages) and matches, for the client side,
+ * A candidate is a line that begins at a line start or at the first byte of a chunk (the data after a gap,
+ * and each TCP segment after it, may begin exactly at a message: a server writes each response head at the
+ * start of a write, and a session cut by the mirror's packet length leaves each segment's first bytes; a
+ * body before it need not end in a newline) and matches, for the client side,
  * `METHOD SP target SP HTTP/1.0|1.1` and, for the server side, `HTTP/1.0|1.1 SP 3DIGIT [SP reason]`,
  * ending in CRLF or LF. An incomplete candidate line at the end of a chunk is held (copied, at most
  * `maxLine` bytes) until the next chunk; every other byte is discarded and reported in `skipped`.
@@ -19,18 +21,23 @@ export class StartLineScanner {
   /** Bytes discarded by the last `scan` / `dropTail` call. */
   skipped = 0;
   private tail: Buffer | null = null;
-  private atLineStart = true;
+  /** False right after a parse error: the data that follows is the rest of the line that failed. */
+  private firstIsCandidate = true;
 
   constructor(
     private readonly requestSide: boolean,
     private readonly maxLine = 8192,
   ) {}
 
-  /** Forget held bytes (returned as a count of skipped bytes) and set whether data resumes at a line start. */
-  reset(atLineStart: boolean): number {
+  /**
+   * Forget held bytes (returned as a count of skipped bytes). `firstIsCandidate`: whether the next data may
+   * begin a message at its first byte (after a gap, yes; after a parse error, no: it is the rest of the line
+   * llhttp rejected, which must not be handed back to it). Later chunks' first bytes are candidates again.
+   */
+  reset(firstIsCandidate: boolean): number {
     const dropped = this.tail === null ? 0 : this.tail.length;
     this.tail = null;
-    this.atLineStart = atLineStart;
+    this.firstIsCandidate = firstIsCandidate;
     return dropped;
   }
 
@@ -41,11 +48,13 @@ export class StartLineScanner {
 
   /** Returns the bytes starting at the first start line found, or null (all discarded or held). */
   scan(data: Buffer): Buffer | null {
-    const buf = this.tail === null ? data : Buffer.concat([this.tail, data]);
+    const held = this.tail === null ? 0 : this.tail.length;
+    const buf = held === 0 ? data : Buffer.concat([this.tail as Buffer, data]);
     this.tail = null;
-    let s: number;
-    if (this.atLineStart) s = 0;
-    else {
+    // Candidates in order: the held line (or the chunk's first byte), then every line start.
+    let s = 0;
+    if (!this.firstIsCandidate) {
+      this.firstIsCandidate = true;
       const nl = buf.indexOf(LF);
       if (nl < 0) {
         this.skipped = buf.length;
@@ -56,28 +65,33 @@ export class StartLineScanner {
     for (;;) {
       if (s >= buf.length) {
         this.skipped = buf.length;
-        this.atLineStart = true;
         return null;
       }
       const e = buf.indexOf(LF, s);
       if (e < 0) {
         if (buf.length - s <= this.maxLine && this.couldStart(buf[s])) {
           this.tail = Buffer.from(buf.subarray(s));
-          this.atLineStart = true;
           this.skipped = s;
         } else {
           this.skipped = buf.length;
-          this.atLineStart = false;
         }
         return null;
       }
-      if (e - s <= this.maxLine && this.couldStart(buf[s]) && this.matches(buf, s, e)) {
+      if (this.candidate(buf, s, e)) {
         this.skipped = s;
-        this.atLineStart = true;
         return buf.subarray(s);
+      }
+      // A held line that is not a start line after all: this chunk's own first byte may still begin one.
+      if (s === 0 && held > 0 && held <= e && this.candidate(buf, held, e)) {
+        this.skipped = held;
+        return buf.subarray(held);
       }
       s = e + 1;
     }
+  }
+
+  private candidate(buf: Buffer, s: number, e: number): boolean {
+    return e - s <= this.maxLine && this.couldStart(buf[s]) && this.matches(buf, s, e);
   }
 
   private couldStart(c: number): boolean {

@@ -155,3 +155,58 @@ test('the pending-request queue is bounded (one-way capture)', () => {
   );
   assert.equal(h.out[9].completeness.closeReason, 'end_of_input');
 });
+
+test('a response head cut by the mirror: the next responses are found at their segment starts (JSON bodies end without a newline)', () => {
+  // Each message in its own segment, as a keep-alive server writes them; round 0's head loses its last 5 bytes
+  // (the session's packet length), so its body segment is skipped and resync must begin at the next segment.
+  const h = harness();
+  for (let i = 0; i < 4; i++) h.send(0, req('GET', `/item/${i}`));
+  const head = (i: number): string => `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${`{"item":${i}}`.length}\r\n\r\n`;
+  const first = head(0);
+  h.send(1, first.slice(0, first.length - 5));
+  h.sink.onGap(1, 5, 9, true);
+  h.send(1, '{"item":0}');
+  for (let i = 1; i < 4; i++) {
+    h.send(1, head(i));
+    h.send(1, `{"item":${i}}`);
+  }
+  h.sink.onClose('fin', 99);
+  assert.deepEqual(h.out.map((e) => [e.request?.url, e.response?.status, e.response?.body.toString() ?? '']), [
+    ['/item/0', 200, ''],
+    ['/item/1', 200, '{"item":1}'],
+    ['/item/2', 200, '{"item":2}'],
+    ['/item/3', 200, '{"item":3}'],
+  ]);
+  assert.equal(h.out[0].completeness.responseGapBytes, 5);
+  for (const e of h.out.slice(1)) assert.equal(e.completeness.responseMissing, false);
+  assert.equal(h.counters.get('http_response_missing'), 0);
+});
+
+test('a request head lost whole: the next requests are found at their segment starts (JSON bodies end without a newline)', () => {
+  const h = harness();
+  const post = (i: number): [string, string] => {
+    const body = `{"n":${i}}`;
+    return [`POST /p/${i} HTTP/1.1\r\nHost: a\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, body];
+  };
+  const [head0, body0] = post(0);
+  h.sink.onGap(0, head0.length, 9, false);
+  h.send(0, body0);
+  for (let i = 1; i < 4; i++) {
+    const [hd, bd] = post(i);
+    h.send(0, hd);
+    h.send(0, bd);
+  }
+  h.sink.onClose('fin', 99);
+  const urls = h.out.filter((e) => e.request !== undefined).map((e) => [e.request?.url, e.request?.body.toString()]);
+  assert.deepEqual(urls, [['/p/1', '{"n":1}'], ['/p/2', '{"n":2}'], ['/p/3', '{"n":3}']]);
+});
+
+test('a request line llhttp rejects (unknown method) is reported once and parsing goes on, in one chunk or two', () => {
+  for (const chunks of [['CCM_POST /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n'], ['CCM_POST /a HTTP/1.1\r\nHost: x\r\n\r\n', 'GET /b HTTP/1.1\r\nHost: x\r\n\r\n']]) {
+    const h = harness();
+    for (const c of chunks) h.send(0, c);
+    h.send(1, Buffer.concat([res(405, 'No', ['Content-Length: 0']), res(200, 'OK', ['Content-Length: 1'], 'b')]));
+    h.sink.onClose('fin', 99);
+    assert.deepEqual(h.out.map((e) => [e.request?.url, e.response?.status]), [['/a', 405], ['/b', 200]], JSON.stringify(chunks));
+  }
+});

@@ -35,3 +35,45 @@ test('lines longer than maxLine are never held', () => {
   assert.equal(s.scan(Buffer.from('GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa')), null);
   assert.equal(s.held, 0);
 });
+
+test('the first byte of a chunk is a candidate: a body without a final newline, then the next response in the next segment', () => {
+  const s = new StartLineScanner(false);
+  s.reset(true);
+  assert.equal(s.scan(Buffer.from('{"item":0}')), null);
+  assert.equal(s.skipped, 10);
+  const found = s.scan(Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{"item":1}'));
+  assert.equal(found?.toString().split('\r\n')[0], 'HTTP/1.1 200 OK');
+  assert.equal(s.skipped, 0);
+});
+
+test('a held line that is no start line: the next chunk may still begin one', () => {
+  const s = new StartLineScanner(false);
+  s.reset(true);
+  assert.equal(s.scan(Buffer.from('text\nHel')), null);
+  assert.equal(s.held, 3);
+  const found = s.scan(Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'));
+  assert.equal(found?.toString(), 'HTTP/1.1 204 No Content\r\n\r\n');
+  assert.equal(s.skipped, 3, 'the held bytes are skipped');
+});
+
+test('inside a chunk only line starts are candidates (a start line right after a body in the same segment is not found)', () => {
+  const s = new StartLineScanner(false);
+  s.reset(true);
+  assert.equal(s.scan(Buffer.from('{"a":1}HTTP/1.1 200 OK\r\n\r\n')), null);
+  const req = new StartLineScanner(true);
+  req.reset(true);
+  assert.equal(req.scan(Buffer.from('x=1GET / HTTP/1.1\r\n')), null);
+  assert.equal(req.scan(Buffer.from('GET /b HTTP/1.1\r\n'))?.toString(), 'GET /b HTTP/1.1\r\n');
+});
+
+test('after a parse error the rest of the failed line is no candidate, even when it looks like a start line', () => {
+  // llhttp rejected "CCM_POST ..." at its first byte: handing the same bytes back would fail forever.
+  const s = new StartLineScanner(true);
+  s.reset(false);
+  const found = s.scan(Buffer.from('CCM_POST /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\n\r\n'));
+  assert.equal(found?.toString().split('\r\n')[0], 'GET /b HTTP/1.1');
+  // The next chunk's first byte is a candidate again.
+  s.reset(false);
+  assert.equal(s.scan(Buffer.from('CCM_POST /a HTTP/1.1')), null);
+  assert.equal(s.scan(Buffer.from('GET /c HTTP/1.1\r\n'))?.toString(), 'GET /c HTTP/1.1\r\n');
+});
