@@ -96,17 +96,20 @@ export class Connection extends FlowKey {
     const dataSeq = syn ? seqAdd(seq, 1) : seq;
     const len = pkt.payloadLen;
     const missing = pkt.payloadMissing;
+    // The ACK first: it answers what the peer sent earlier, so a hole it shows lost in the peer's stream (and
+    // the bytes held behind it) reaches the HTTP layer before this packet's own data. A response carrying the
+    // ACK of a request whose head was lost must find that request already cut and queued.
+    const peerWasStarted = p.started;
+    if (hasAck) {
+      if (p.started) p.ack(ack, ts);
+      else if (h.synSeen && !syn) p.startAt(ack); // handshake ACK: the peer's SYN-ACK was not captured
+    }
     if (len + missing > 0) {
-      if (hasAck && p.started && this.sink.onPeerAck !== undefined) {
+      if (hasAck && peerWasStarted && this.sink.onPeerAck !== undefined) {
         const acked = seqDiff(ack, p.startSeq);
         if (acked >= 0) this.sink.onPeerAck(dir, acked);
       }
       h.segment(dataSeq, pkt.buf, pkt.payloadOff, len, missing, ts);
-    }
-
-    if (hasAck) {
-      if (p.started) p.ack(ack, ts);
-      else if (h.synSeen && !syn) p.startAt(ack); // handshake ACK: the peer's SYN-ACK was not captured
     }
 
     if ((flags & TCP_FIN) !== 0) h.fin(seqAdd(dataSeq, len + missing), ts);

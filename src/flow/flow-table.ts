@@ -136,6 +136,13 @@ export class FlowTable {
       entry = undefined;
     }
 
+    // Idle for longer than the timeout: closed now, as a sweep between the two packets would have done, so that
+    // whether it expires does not depend on other connections' packets giving the sweeps their chance.
+    if (entry instanceof Connection && tsMicros - entry.lastSeenMicros > this.opts.idleTimeoutMicros) {
+      this.closeConnection(entry, 'idle_timeout', tsMicros);
+      entry = undefined;
+    }
+
     let conn: Connection;
     let d: Dir;
     if (entry instanceof Connection) {

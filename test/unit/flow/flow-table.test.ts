@@ -361,3 +361,31 @@ test('bytes fixture: IPv4[TCP] SYN and a data segment parsed from hex', () => {
   assert.deepEqual(r.metas[0].ends, [{ ip: '192.168.1.10', port: 51000 }, { ip: '93.184.216.34', port: 80 }]);
   assert.equal(r.sinks[0].text(0), 'GET / HTTP/1.0\r\n\r\n');
 });
+
+test('a packet after more than the idle timeout closes its connection first, with or without a sweep in between', () => {
+  const r = new Rig({ idleTimeoutMicros: 10_000_000 });
+  r.send({ src: C, dst: S, sport: 1, dport: 80, seq: 1, flags: TCP_ACK, payload: 'a' }, 1_000_000);
+  // No expire() call in between (no other traffic gave a sweep its chance): the late packet still finds it expired.
+  r.send({ src: C, dst: S, sport: 1, dport: 80, seq: 2, flags: TCP_ACK, payload: 'b' }, 12_000_000);
+  assert.equal(r.sinks[0].closeReason(), 'idle_timeout');
+  assert.equal(r.sinks.length, 2, 'the late packet opens a new (mid-stream) connection');
+  assert.equal(r.metas[1].midStream, true);
+  // Within the timeout the connection goes on.
+  r.send({ src: C, dst: S, sport: 1, dport: 80, seq: 3, flags: TCP_ACK, payload: 'c' }, 21_000_000);
+  assert.equal(r.sinks.length, 2);
+  assert.equal(r.counters.get('flows_closed_idle_timeout'), 1);
+});
+
+test('an ACK that shows a hole in the peer\'s stream is applied before the packet\'s own data', () => {
+  // The request head's second segment is lost; the response's first segment carries the ACK of all of it.
+  const r = new Rig();
+  r.c(1000, TCP_SYN);
+  r.s(5000, TCP_SYN | TCP_ACK, '', 1001);
+  r.c(1001, TCP_ACK, '', 5001);
+  r.c(1001, TCP_ACK | TCP_PSH, 'GET /a HT', 5001);
+  r.c(1020, TCP_ACK | TCP_PSH, 'tail', 5001); // [1010,1020) lost; 'tail' held behind the hole
+  r.s(5001, TCP_ACK | TCP_PSH, 'HTTP/1.1 200', 1024);
+  assert.deepEqual(r.sinks[0].trace(0), ['d:GET /a HT', 'g:10', 'd:tail']);
+  const all = r.sinks[0].events.map((e) => ('dir' in e ? `${e.dir}:${e.t}` : e.t));
+  assert.ok(all.indexOf('0:gap') >= 0 && all.indexOf('0:gap') < all.indexOf('1:data'), `the client's gap comes before the server's data: ${all.join(' ')}`);
+});
