@@ -118,15 +118,28 @@ class RedactorImpl implements Redactor {
         res.reason = '';
       }
     }
-    // The client address is personal data; the server address is the replay target and is kept.
+    // The client address is personal data; the server address is the replay target and is kept. The
+    // tunnel's outer source (a mirror session's source: the mirrored instance, which may be the client) is
+    // treated as the client address is, unless it is the server's: the same surrogate for the same address.
     ctx.keepIp = '';
     try {
-      const c = ex.connection?.client;
-      if (c !== undefined && typeof c.ip === 'string' && (ctx.enabled.ipv4 || ctx.enabled.ipv6)) {
-        const r = replaceIps(ctx, c.ip);
-        if (r !== undefined) {
-          c.ip = r;
-          ctx.hit('client_ip');
+      const conn = ex.connection;
+      if (conn !== undefined && (ctx.enabled.ipv4 || ctx.enabled.ipv6)) {
+        const c = conn.client;
+        if (c !== undefined && typeof c.ip === 'string') {
+          const r = replaceIps(ctx, c.ip);
+          if (r !== undefined) {
+            c.ip = r;
+            ctx.hit('client_ip');
+          }
+        }
+        const t = conn.tunnelSource;
+        if (typeof t === 'string' && t !== '' && t !== server) {
+          const r = replaceIps(ctx, t);
+          if (r !== undefined) {
+            conn.tunnelSource = r;
+            ctx.hit('tunnel_source_ip');
+          }
         }
       }
     } catch {

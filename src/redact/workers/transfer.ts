@@ -68,7 +68,7 @@ export function encodeBatch(exs: readonly Exchange[]): Packed {
   const vals: Flat = [exs.length];
   const bodies = new BodyPacker();
   for (const ex of exs) {
-    vals.push(ex.connection.server.ip, ex.connection.client.ip, ex.completeness.decodeError);
+    vals.push(ex.connection.server.ip, ex.connection.client.ip, ex.connection.tunnelSource, ex.completeness.decodeError);
     const req = ex.request;
     if (req === undefined) vals.push(0);
     else {
@@ -124,10 +124,11 @@ export function decodeBatch(p: Packed): Exchange[] {
   for (let k = 0; k < n; k++) {
     const server = v[r.i++] as string;
     const client = v[r.i++] as string;
+    const tunnelSource = v[r.i++] as string;
     const completeness = emptyCompleteness();
     completeness.decodeError = v[r.i++] as string;
     const ex: Exchange = {
-      connection: { client: { ip: client, port: 0 }, server: { ip: server, port: 0 }, source: '', id: 0, tunnel: '', tunnelSource: '' },
+      connection: { client: { ip: client, port: 0 }, server: { ip: server, port: 0 }, source: '', id: 0, tunnel: '', tunnelSource },
       completeness,
       redactions: [],
       index: k,
@@ -174,7 +175,7 @@ export function encodeResults(exs: readonly Exchange[], inputBodies: ReadonlyArr
       vals.push(ex.response.reason);
       putMessageOut(vals, bodies, ex.response, inputBodies[2 * k + 1]);
     }
-    vals.push(ex.connection.client.ip, ex.redactions.length);
+    vals.push(ex.connection.client.ip, ex.connection.tunnelSource, ex.redactions.length);
     for (const h of ex.redactions) vals.push(h.rule, h.count);
   }
   return { vals, bytes: bodies.finish() };
@@ -208,6 +209,7 @@ export function applyResults(exs: readonly Exchange[], p: Packed): void {
       message(ex.response);
     }
     ex.connection.client.ip = v[r.i++] as string;
+    ex.connection.tunnelSource = v[r.i++] as string;
     const n = v[r.i++] as number;
     const hits = [];
     for (let k = 0; k < n; k++) hits.push({ rule: v[r.i++] as string, count: v[r.i++] as number });

@@ -224,3 +224,23 @@ test('text bodies: key=value heuristics and detectors; response reason and clien
   for (const leak of ['Tr0ub4dor', '198.51.100.200', '0123456789abcdef', 'tom@corp', '203.0.113.10']) assert.ok(!all.includes(leak), leak);
   assert.ok(ex.request!.body.toString().startsWith('login ok for user=sam password='));
 });
+
+test('connection: the tunnel source is replaced as the client address is (same surrogate), kept when it is the server', () => {
+  const asClient = exchange({ url: '/x' });
+  asClient.connection.tunnelSource = asClient.connection.client.ip;
+  redactor().redact(asClient);
+  assert.notEqual(asClient.connection.client.ip, '203.0.113.10');
+  assert.equal(asClient.connection.tunnelSource, asClient.connection.client.ip, 'one address, one surrogate');
+  assert.deepEqual(asClient.redactions.filter((r) => r.rule.endsWith('_ip')), [{ rule: 'client_ip', count: 1 }, { rule: 'tunnel_source_ip', count: 1 }]);
+
+  const other = exchange({ url: '/x' });
+  other.connection.tunnelSource = '10.9.8.7';
+  redactor().redact(other);
+  assert.notEqual(other.connection.tunnelSource, '10.9.8.7');
+  assert.match(other.connection.tunnelSource, /^\d+\.\d+\.\d+\.\d+$/);
+
+  const asServer = exchange({ url: '/x' });
+  asServer.connection.tunnelSource = asServer.connection.server.ip;
+  redactor().redact(asServer);
+  assert.equal(asServer.connection.tunnelSource, '10.1.2.3', 'the server address is kept');
+});

@@ -43,7 +43,7 @@ export function redactor(cfg: RedactConfig = defaultRedactConfig(), key = KEY): 
 
 /** Every byte of the record a sink could write, as one string (headers, url, bodies, trailers). */
 export function dump(ex: Exchange): string {
-  const parts: string[] = [ex.connection.client.ip];
+  const parts: string[] = [ex.connection.client.ip, ex.connection.tunnelSource];
   for (const m of [ex.request, ex.response]) {
     if (m === undefined) continue;
     if ('url' in m) parts.push(m.url);
