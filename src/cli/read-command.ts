@@ -149,6 +149,9 @@ export async function runRead(argv: string[]): Promise<number> {
     const t = end.truncatedAt;
     warn(`warning: ${input} is cut short: the record at byte offset ${t.offset} needs ${t.need} bytes but only ${t.have} are there; everything before it was processed`);
     status = EXIT_TRUNCATED_INPUT;
+  } else if (end.compressedCut) {
+    warn(`warning: ${input} is cut short: its gzip stream ends early, after ${end.compressedCut.offset} decompressed bytes; everything before was processed`);
+    status = EXIT_TRUNCATED_INPUT;
   }
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   if (stats === 'json') {

@@ -59,6 +59,9 @@ export interface CaptureEnd {
    * (so a lower bound).
    */
   truncatedAt?: { offset: number; have: number; need: number };
+  /** Set when a gzip-compressed input ended before its gzip stream did (a `.pcap.gz` cut short): `offset` is
+   *  the decompressed bytes read. Everything decompressed before the cut was parsed. */
+  compressedCut?: { offset: number };
 }
 
 /** Create with createCaptureReader(events); feed chunks of any size in order; call end() once. */

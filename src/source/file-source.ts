@@ -110,6 +110,12 @@ export async function readCaptureStream(
     }
   } catch (e) {
     if (inConsumer || e instanceof CaptureError) throw e;
+    if ((e as NodeJS.ErrnoException).code === 'Z_BUF_ERROR') {
+      // zlib's "unexpected end of file": the compressed file is cut short, as a plain capture can be.
+      const end = reader.end();
+      end.compressedCut = { offset: read };
+      return end;
+    }
     throw new CaptureError('CAP_ERR_READ', `error reading capture input: ${errText(e)}`, read);
   }
   return reader.end();

@@ -85,6 +85,28 @@ describe('read: a capture cut inside a record', () => {
   });
 });
 
+describe('read: a gzip-compressed capture cut short', () => {
+  it('everything decompressed before the cut, one warning, exit 3 (as for a plain capture)', async () => {
+    const zlib = await import('node:zlib');
+    const whole = fs.readFileSync(path.join(PCAPS, 'http', 'loopback.pcap'));
+    const gz = zlib.gzipSync(whole);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'shadowtap-gzcut-'));
+    try {
+      const file = path.join(dir, 'cut.pcap.gz');
+      fs.writeFileSync(file, gz.subarray(0, Math.floor(gz.length * 0.6)));
+      const r = await runCliOnce(['read', file, '--no-redact', '--stats', 'none']);
+      assert.equal(r.code, 3, r.stderr);
+      assert.deepEqual(stackLines(r.stderr), []);
+      const lines = messageLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], /warning: .*cut short/);
+      assert.ok(parseJsonl(r.stdout).length > 0, 'the exchanges before the cut are written');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('read: unusable input is one clear line, no stack trace', () => {
   const cases: Array<{ name: string; args: string[]; code: number; says: RegExp }> = [
     { name: 'not-a-capture.txt (bad magic)', args: ['pcaps/broken/not-a-capture.txt'], code: 2, says: /not a capture/i },
