@@ -1,5 +1,6 @@
 import { ShadowtapError, EXIT_USAGE } from '../errors';
 import { VERSION } from '../version';
+import { ShutdownSignal } from '../live/shutdown-signal';
 
 const USAGE = `shadowtap ${VERSION}: capture HTTP traffic for replay, redacted on the spot
 
@@ -24,9 +25,17 @@ export async function main(argv: string[]): Promise<number> {
       case 'read':
         return await (await import('./read-command')).runRead(rest);
       case 'mirror':
-        return await (await import('./mirror-command')).runMirror(rest);
-      case 'sniff':
-        return await (await import('./sniff-command')).runSniff(rest);
+      case 'sniff': {
+        // Caught before the command's modules load: a SIGTERM while the agent starts is a clean shutdown.
+        const shutdown = new ShutdownSignal();
+        try {
+          return cmd === 'mirror'
+            ? await (await import('./mirror-command')).runMirror(rest, shutdown)
+            : await (await import('./sniff-command')).runSniff(rest, shutdown);
+        } finally {
+          shutdown.dispose();
+        }
+      }
       case 'collect':
         return await (await import('./collect-command')).runCollect(rest);
       case 'inspect':

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { Pipeline } from '../pipeline';
 import { Counters } from '../observe/counters';
 import { EXIT_OK } from '../errors';
-import { openOutput } from './output-options';
+import { LIVE_FLUSH_MS, openOutput } from './output-options';
+import type { ShutdownSignal } from '../live/shutdown-signal';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
 import { OverloadShedder } from '../live/overload-shedder';
@@ -26,8 +27,8 @@ Receive:
       --geneve-listen ADDR:PORT  GENEVE socket (default off; AWS GWLB / GCP use :6081)
       --vni LIST               only these VNIs, e.g. 42,43 or 100-199 (default all)
       --vni-deny LIST          drop these VNIs
-      --rcvbuf BYTES           SO_RCVBUF per socket, suffix k/m/g (default 64m; capped by net.core.rmem_max
-                               unless the native receiver may force it: CAP_NET_ADMIN and --rcvbuf-force)
+      --rcvbuf BYTES           SO_RCVBUF per socket, suffix k/m/g (default 64m, at most 1073741823; capped by
+                               net.core.rmem_max unless the native receiver may force it: CAP_NET_ADMIN and --rcvbuf-force)
       --rcvbuf-force BOOL      native receiver: SO_RCVBUFFORCE past net.core.rmem_max (default true)
       --udp-receiver KIND      auto (default: native if built, else dgram), native (batched recvmmsg,
                                optional package udp-batch; error if unavailable) or dgram (node:dgram)
@@ -65,7 +66,7 @@ port in use); 4 output failed.
 `;
 
 /** `shadowtap mirror`: resolves to the exit status; configuration errors throw ShadowtapError. */
-export async function runMirror(argv: string[]): Promise<number> {
+export async function runMirror(argv: string[], shutdown?: ShutdownSignal): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
@@ -110,7 +111,7 @@ export async function runMirror(argv: string[]): Promise<number> {
   const { config: configFile, help: _help, 'no-redact': noRedact, ...rest } = all;
   const flags = { ...rest, redact: noRedact ? false : undefined } as FlagValues;
   const cfg = loadMirrorConfig(flags, process.env, configFile as string | undefined);
-  return runMirrorWith(cfg, undefined, undefined, sinkValues);
+  return runMirrorWith(cfg, undefined, undefined, sinkValues, shutdown);
 }
 
 /** Runs the mirror target with a loaded configuration (also the entry point for embedding/tests). */
@@ -119,6 +120,7 @@ export async function runMirrorWith(
   stop?: Promise<void>,
   onStarted?: (source: UdpMirrorSource) => void,
   sinkValues: Record<string, unknown> = {},
+  shutdown?: ShutdownSignal,
 ): Promise<number> {
   const warn = (msg: string): void => {
     process.stderr.write(`shadowtap: ${msg}\n`);
@@ -134,7 +136,7 @@ export async function runMirrorWith(
   // The shedder sits before redaction: an exchange set aside under overload costs no redaction.
   const sink = new OverloadShedder(
     redactingSink(
-      attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output), counters, (m) => log.warn(m), 'mirror'),
+      attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output, LIVE_FLUSH_MS), counters, (m) => log.warn(m), 'mirror'),
       redaction, cfg.redactWorkers, counters, (m) => log.warn(m)),
     () => source.queueFill(), counters, cfg.shedAtPercent / 100, undefined, (e) => {
       if (e.kind === 'start') log.warn({ queueFillPercent: e.fillPercent, shedAtPercent: cfg.shedAtPercent }, 'overload: shedding exchanges before redaction (receive queue filling)');
@@ -182,6 +184,7 @@ export async function runMirrorWith(
         maxEventLoopLagMs: cfg.maxLagMs,
         overload: sink,
         onStarted: () => onStarted?.(source),
+        ...(shutdown ? { shutdown } : {}),
       },
       log,
       stop,

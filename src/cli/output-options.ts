@@ -7,12 +7,18 @@ import { VERSION } from '../version';
 export const OUTPUT_FORMATS = ['jsonl', 'pb', 'har'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-/** The output's byte writer (`target` '-' = stdout); binary protobuf to a terminal is refused. */
-export function openOutputBytes(format: OutputFormat, target: string): ByteWriter {
+/** How long the long-running modes let output bytes wait for a fuller buffer (see ByteWriter). */
+export const LIVE_FLUSH_MS = 1000;
+
+/**
+ * The output's byte writer (`target` '-' = stdout); binary protobuf to a terminal is refused.
+ * `flushAfterMs` > 0: bytes are written at the latest that long after they were given (mirror, sniff).
+ */
+export function openOutputBytes(format: OutputFormat, target: string, flushAfterMs = 0): ByteWriter {
   if (format === 'pb' && target === '-' && process.stdout.isTTY) {
     throw new ShadowtapError('CAP_ERR_USAGE', 'refusing to write binary protobuf to a terminal: add -o FILE', EXIT_USAGE);
   }
-  return new ByteWriter(target);
+  return new ByteWriter(target, flushAfterMs);
 }
 
 export function parseFormat(value: string | undefined): OutputFormat {
@@ -23,9 +29,9 @@ export function parseFormat(value: string | undefined): OutputFormat {
   return f as OutputFormat;
 }
 
-/** Opens the output sink. `target` '-' means stdout. pb to a terminal is refused. */
-export function openOutput(format: OutputFormat, target: string): ExchangeSink {
-  const w = openOutputBytes(format, target);
+/** Opens the output sink. `target` '-' means stdout. pb to a terminal is refused. `flushAfterMs` as above. */
+export function openOutput(format: OutputFormat, target: string, flushAfterMs = 0): ExchangeSink {
+  const w = openOutputBytes(format, target, flushAfterMs);
   switch (format) {
     case 'jsonl':
       return new JsonlSink(w);

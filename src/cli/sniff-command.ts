@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { Counters } from '../observe/counters';
 import { Pipeline } from '../pipeline';
 import { ShadowtapError, EXIT_OK, EXIT_USAGE } from '../errors';
-import { openOutput, parseFormat } from './output-options';
+import { LIVE_FLUSH_MS, openOutput, parseFormat } from './output-options';
+import type { ShutdownSignal } from '../live/shutdown-signal';
 import { SINK_HELP, SINK_OPTIONS } from './sink-options';
 import { attachLiveSink } from './attach-sink';
 import { REDACTION_HELP, redactingSink, redactionFromFlags } from './redaction-options';
@@ -86,7 +87,7 @@ function ports(values: string[] | undefined, flag: string): number[] | undefined
 }
 
 /** `shadowtap sniff`: resolves to the exit status; configuration errors throw ShadowtapError. */
-export async function runSniff(argv: string[]): Promise<number> {
+export async function runSniff(argv: string[], shutdown?: ShutdownSignal): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     allowPositionals: false,
@@ -154,7 +155,7 @@ export async function runSniff(argv: string[]): Promise<number> {
     { cap, log },
   );
   const sink = redactingSink(
-    attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-'), counters, (m) => log.warn(m), 'sniff'),
+    attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-', LIVE_FLUSH_MS), counters, (m) => log.warn(m), 'sniff'),
     redaction, redactWorkers, counters, (m) => log.warn(m));
   const pipeline = new Pipeline(
     {
@@ -181,6 +182,7 @@ export async function runSniff(argv: string[]): Promise<number> {
         healthPort: 0,
         statsIntervalMs: statsSeconds * 1000,
         statsFields: () => ({ ...capture.libpcapStats(), interfacesOpen: capture.devices.length }),
+        ...(shutdown ? { shutdown } : {}),
       },
       log,
       stop,

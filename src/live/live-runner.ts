@@ -9,6 +9,7 @@ import { startHttpEndpoints } from './http-endpoints';
 import { startHealthListener } from './health-listener';
 import { EXIT_OK } from '../errors';
 import { EventLoopLag } from './event-loop-lag';
+import { ShutdownSignal } from './shutdown-signal';
 
 /** Default bound on event-loop lag before /readyz and the LB health check report "not ready". */
 export const DEFAULT_MAX_EVENT_LOOP_LAG_MS = 1000;
@@ -36,6 +37,8 @@ export interface LiveRunOptions {
    * stopped with the source, so the exchanges flushed at shutdown are all written.
    */
   overload?: { shedding(): boolean; stop(): void };
+  /** SIGTERM/SIGINT caught since the command started (main makes it); without one, caught from here on. */
+  shutdown?: ShutdownSignal;
 }
 
 /**
@@ -75,6 +78,7 @@ export async function runLive(
   log: Logger,
   stop?: Promise<void>,
 ): Promise<number> {
+  const shutdown = opts.shutdown ?? new ShutdownSignal();
   const lag = new EventLoopLag();
   lag.start();
   const maxLag = opts.maxEventLoopLagMs ?? DEFAULT_MAX_EVENT_LOOP_LAG_MS;
@@ -102,6 +106,7 @@ export async function runLive(
   } catch (err) {
     lag.stop();
     for (const s of servers) s.close();
+    if (opts.shutdown === undefined) shutdown.dispose();
     throw err;
   }
   source.pollStats?.(pipeline.counters);
@@ -133,18 +138,8 @@ export async function runLive(
       }, opts.statsIntervalMs)
     : undefined;
 
-  let onTerm: (() => void) | undefined;
-  let onInt: (() => void) | undefined;
-  const signalled = new Promise<string>((resolve) => {
-    onTerm = () => resolve('SIGTERM');
-    onInt = () => resolve('SIGINT');
-    process.once('SIGTERM', onTerm);
-    process.once('SIGINT', onInt);
-    if (stop) void stop.then(() => resolve('stop'));
-  });
-  const why = await signalled;
-  process.removeListener('SIGTERM', onTerm!);
-  process.removeListener('SIGINT', onInt!);
+  const why = await (stop ? Promise.race([shutdown.received, stop.then(() => 'stop')]) : shutdown.received);
+  shutdown.dispose();
   log.info({ reason: why }, 'shutting down: flushing open exchanges');
   clearInterval(tick);
   if (stats) clearInterval(stats);

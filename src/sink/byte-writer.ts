@@ -11,6 +11,9 @@ import { ShadowtapError, EXIT_OUTPUT_FAILED } from '../errors';
  * (which queues without bound when stdout is a pipe slower than us). A non-blocking output that
  * reports EAGAIN is waited for (1-16 ms sleeps), which is the backpressure.
  * An output that went away (EPIPE, e.g. `| head`) makes later writes no-ops and sets `closedByPeer`.
+ * With `flushAfterMs` (the long-running modes), bytes never wait longer than that for a fuller buffer: a
+ * quiet agent's exchanges reach the file within that time, not at 1 MiB or at exit. A write error met by
+ * that timed flush is thrown by the next write or by close().
  *
  * Ownership: data passed to write*() is copied (or written) before return; the caller keeps it.
  */
@@ -39,8 +42,11 @@ export class ByteWriter implements ByteOut {
   private readonly fd: number;
   private readonly ownFd: boolean;
   closedByPeer = false;
+  /** The timed flush armed while bytes wait (only with flushAfterMs). */
+  private timer: NodeJS.Timeout | undefined;
+  private timedFlushError: unknown;
 
-  constructor(readonly target: string) {
+  constructor(readonly target: string, private readonly flushAfterMs = 0) {
     if (target === '-' || target === '') {
       this.fd = STDOUT_FD;
       this.ownFd = false;
@@ -72,12 +78,14 @@ export class ByteWriter implements ByteOut {
     }
     this.buf.set(data, this.pos);
     this.pos += len;
+    if (this.flushAfterMs > 0) this.armFlush();
   }
 
   writeByte(b: number): void {
     if (this.closedByPeer) return;
     if (this.pos === BUF_BYTES) this.flush();
     this.buf[this.pos++] = b;
+    if (this.flushAfterMs > 0) this.armFlush();
   }
 
   /** `s` must hold only characters below U+0100 (one byte each), e.g. base64 or ASCII. */
@@ -99,6 +107,25 @@ export class ByteWriter implements ByteOut {
       }
     }
     this.pos += this.buf.write(s, this.pos, enc);
+    if (this.flushAfterMs > 0) this.armFlush();
+  }
+
+  private armFlush(): void {
+    if (this.timedFlushError !== undefined) {
+      const err = this.timedFlushError;
+      this.timedFlushError = undefined;
+      throw err;
+    }
+    if (this.timer !== undefined || this.pos === 0) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      try {
+        this.flush();
+      } catch (err) {
+        this.timedFlushError = err;
+      }
+    }, this.flushAfterMs);
+    this.timer.unref();
   }
 
   flush(): void {
@@ -132,6 +159,9 @@ export class ByteWriter implements ByteOut {
   }
 
   async close(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.timedFlushError !== undefined) throw this.timedFlushError;
     this.flush();
     if (this.ownFd) fs.closeSync(this.fd);
   }

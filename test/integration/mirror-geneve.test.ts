@@ -112,6 +112,13 @@ test('VXLAN, AWS GWLB GENEVE and GCP GENEVE datagrams give the exchanges of the 
     assert.equal(metricValue(metrics, 'shadowtap_ready'), 1);
     assert.ok(metricValue(metrics, 'shadowtap_event_loop_lag_seconds') !== undefined);
     assert.ok((metricValue(metrics, 'shadowtap_udp_rcvbuf_bytes{listener="geneve"}') ?? 0) > 0);
+    // A quiet agent's exchanges reach the file within about a second (LIVE_FLUSH_MS), not at 1 MiB or at exit.
+    let written = 0;
+    for (let i = 0; i < 50 && written < 12; i++) {
+      await sleep(100);
+      written = fs.readFileSync(out, 'utf8').split('\n').filter((l) => l !== '').length;
+    }
+    assert.equal(written, 12, 'the emitted exchanges are in the file before shutdown');
 
     assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
     assert.equal(await tcpProbe('127.0.0.1', healthPort), 'refused');
@@ -169,6 +176,22 @@ test('--vni allow list: other VNIs are counted as vni_not_allowed and produce no
   const got = readJsonl(out);
   assert.equal(got.length, 4);
   assert.ok(got.every((e) => e.connection.vni === 7002));
+});
+
+test('SIGTERM while the agent is still starting: a clean shutdown, exit 0', async () => {
+  // Sent as soon as the agent says it is starting (before it binds and captures): a pod deleted during
+  // start-up must not die of the signal (exit 143) but shut down as it does once running.
+  const out = path.join(dir, 'early.jsonl');
+  const agent = startAgent(['--listen', `127.0.0.1:${await freePort()}`, '--http-port', '0', '--health-port', '0', '-o', out]);
+  try {
+    for (let i = 0; i < 400 && !agent.stderr().includes('mirror target starting'); i++) await sleep(5);
+    assert.ok(agent.stderr().includes('mirror target starting'), agent.stderr());
+    assert.equal(await agent.stop('SIGTERM'), 0, agent.stderr());
+    assert.match(agent.stderr(), /shutting down/);
+    assert.equal(fs.readFileSync(out, 'utf8'), '');
+  } finally {
+    await agent.stop('SIGKILL');
+  }
 });
 
 test('configuration errors: one clear line and exit 1', async () => {
