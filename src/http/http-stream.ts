@@ -147,6 +147,11 @@ class HalfStream implements LlhttpHandler {
   bodilessCandidate: MessageAssembly | null = null;
   /** Capture time of the data being parsed. */
   ts = 0;
+  /**
+   * Resyncing after a gap that came between two messages: bytes skipped before the next start line are then the
+   * rest of a message whose head was in the gap (on the server side, a response the waiting request got).
+   */
+  resyncAfterGapBetween = false;
 
   constructor(
     readonly conn: HttpStream,
@@ -298,9 +303,14 @@ class HalfStream implements LlhttpHandler {
           const found = this.scanner.scan(data);
           if (this.scanner.skipped > 0) {
             c.inc('http_resync_skipped_bytes', this.scanner.skipped);
-            if (!this.isRequest) this.conn.responseSeen(); // seen, if unparsed: no response lost whole there
+            if (!this.isRequest) {
+              if (this.resyncAfterGapBetween) this.conn.responseCutInGap();
+              this.conn.responseSeen(); // seen, if unparsed: no response lost whole there
+            }
+            this.resyncAfterGapBetween = false;
           }
           if (found === null) return;
+          this.resyncAfterGapBetween = false;
           this.parser.reset();
           this.mode = M_PARSE;
           data = found;
@@ -515,6 +525,7 @@ class HalfStream implements LlhttpHandler {
       c.inc('http_gap_bytes_unattributed', n);
       this.conn.markPairingUncertain();
       this.startResync();
+      this.resyncAfterGapBetween = true;
       return;
     }
     if (p.inBody && this.bodyRemaining > 0) {
@@ -559,6 +570,7 @@ class HalfStream implements LlhttpHandler {
     this.conn.counters.inc('http_gap_bytes_unattributed', beyond);
     this.conn.markPairingUncertain();
     this.startResync();
+    this.resyncAfterGapBetween = true;
   }
 
   private startResync(): void {
@@ -625,6 +637,8 @@ class HttpStream implements StreamSink {
   private responsesSeenTo = 0;
   private serverGapsSince = 0;
   private responseBegan = 0;
+  /** Responses whose head was lost in a gap and whose rest was skipped: each answered the oldest waiting request. */
+  private responsesCut = 0;
   /** Entry of the last request whose head completed; of the last response paired. */
   lastRequestEntry: Entry | null = null;
   lastResponseEntry: Entry | null = null;
@@ -763,6 +777,11 @@ class HttpStream implements StreamSink {
     this.pairingUncertain = false;
   }
 
+  /** After a gap between two responses, the server side skipped the rest of one whose head the gap held. */
+  responseCutInGap(): void {
+    this.responsesCut++;
+  }
+
   /** A response of the server was parsed to its end: the client cannot have acknowledged it as lost. */
   responseSeen(): void {
     this.responsesSeenTo = this.streamBytes[this.serverDir];
@@ -804,8 +823,10 @@ class HttpStream implements StreamSink {
   }
 
   pairResponse(msg: MessageAssembly): Entry {
-    if (this.pairingUncertain) {
-      let lost = this.lostResponses(this.responseBegan);
+    if (this.pairingUncertain || this.responsesCut > 0) {
+      // Responses cut in a gap (their rest skipped), then those the client's ACKs show lost whole before this one.
+      let lost = this.responsesCut + this.lostResponses(this.responseBegan);
+      this.responsesCut = 0;
       for (let i = 0; lost > 0 && i < this.fifo.length; ) {
         const e = this.fifo[i];
         if (e.res !== null || e.req === null || !e.req.done) {

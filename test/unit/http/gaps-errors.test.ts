@@ -210,3 +210,19 @@ test('a request line llhttp rejects (unknown method) is reported once and parsin
     assert.deepEqual(h.out.map((e) => [e.request?.url, e.response?.status]), [['/a', 405], ['/b', 200]], JSON.stringify(chunks));
   }
 });
+
+test('a response whose head was lost between two messages: its request is emitted as answered-but-lost, the next response pairs with the next request', () => {
+  const h = harness();
+  h.send(0, req('GET', '/gh1'));
+  const first = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 10\r\n\r\n0123456789';
+  h.sink.onGap(1, 40, 9, false); // the status line and part of the headers
+  h.send(1, first.slice(40));
+  h.send(0, req('GET', '/gh2'));
+  h.send(1, 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nafter');
+  h.sink.onClose('fin', 99);
+  assert.deepEqual(h.out.map((e) => [e.request?.url, e.response?.status ?? 0, e.response?.body.toString() ?? '', e.completeness.closeReason]), [
+    ['/gh1', 0, '', 'response_lost'],
+    ['/gh2', 200, 'after', ''],
+  ]);
+  assert.equal(h.counters.get('http_responses_lost_inferred'), 1);
+});
