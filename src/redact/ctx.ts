@@ -26,7 +26,28 @@ export interface KeyInfo {
   allow: boolean;
   /** The member name itself must go through the value detectors (JSON walker). */
   scan: boolean;
+  /** The name is a bare `name` (a person's name only in a person's object: see PERSON_KEYS, personNameRule). */
+  bareName: boolean;
+  /** The name is a person's object (customer, users, billing, …): a bare `name` inside it is a person's name. */
+  person: boolean;
+  /** A member under this name shows its object is a person's (its rule takes emails, phones, addresses, …). */
+  personEvidence: boolean;
 }
+
+/**
+ * Keys (normalised, singular) whose object value describes a person, so that its bare `name` member is a
+ * person's name: `"customer": {"name": "Jane Doe"}`. A bare `name` elsewhere (a product, a service, a file)
+ * is left alone unless its object also holds an email, phone, address, birth date or national id.
+ */
+const PERSON_KEYS = new Set([
+  'customer', 'user', 'owner', 'contact', 'person', 'member', 'profile', 'billing', 'shipping', 'billto', 'shipto',
+  'recipient', 'sender', 'author', 'employee', 'patient', 'cardholder', 'holder', 'accountholder', 'buyer', 'seller',
+  'payer', 'payee', 'beneficiary', 'guest', 'passenger', 'driver', 'applicant', 'subscriber', 'student', 'traveler',
+  'traveller', 'attendee', 'shopper', 'consignee', 'emergencycontact', 'spouse', 'guardian', 'assignee', 'reporter',
+  'reviewer', 'requester', 'customerinfo', 'userinfo', 'personalinfo', 'personaldetails', 'customerdetails',
+]);
+/** Rules whose members show that their object is a person's. */
+const PERSON_EVIDENCE_RULES = new Set(['email', 'phone', 'address', 'birth_date', 'national_id']);
 
 /** What record() saw: the result, the rule hits (rule, count, rule, count, …) and the counters, in order. */
 export interface Recorded<T> {
@@ -206,6 +227,11 @@ export class Ctx {
     return undefined;
   }
 
+  /** The rule a bare `name` in a person's object takes: the one that takes `fullName` (built in: `name`). */
+  get personNameRule(): KeyRule | undefined {
+    return this.keyRules.get('fullname');
+  }
+
   /** Per-key lookups are cached (keys repeat across records); bounded, cleared when full. */
   private readonly keyCache = new BoundedMap<string, KeyInfo>(4096);
 
@@ -214,8 +240,12 @@ export class Ctx {
     let e = this.keyCache.get(key);
     if (e === undefined) {
       const n = normalizeKey(key);
+      const rule = this.keyRules.get(n);
       e = {
-        rule: this.keyRules.get(n),
+        rule,
+        bareName: n === 'name',
+        person: PERSON_KEYS.has(n) || (n.length > 1 && n.endsWith('s') && PERSON_KEYS.has(n.slice(0, -1))),
+        personEvidence: rule !== undefined && PERSON_EVIDENCE_RULES.has(rule.name),
         allow: this.allowKeys.has(n),
         // Keys of letters, '_', '$', '-' (or shorter than 3) are not scanned; nor are keys in which the pre-scan
         // finds no trigger (valid only without user patterns, which the pre-scan cannot see).

@@ -143,7 +143,8 @@ class Walker {
     this.edits.push({ start, end, repl });
   }
 
-  value(rule: KeyRule | undefined, numeric: boolean, skip: boolean): void {
+  /** `person`: the value is that of a person-like key (a bare `name` in an object here is a person's name). */
+  value(rule: KeyRule | undefined, numeric: boolean, skip: boolean, person = false): void {
     const s = this.s;
     const c = s.charCodeAt(this.i);
     if (c === 34) {
@@ -161,8 +162,8 @@ class Walker {
       if (r !== v) this.edit(start, this.i, jsonString(r));
       return;
     }
-    if (c === 123) return this.object(rule, numeric, skip);
-    if (c === 91) return this.array(rule, numeric, skip);
+    if (c === 123) return this.object(rule, numeric, skip, person);
+    if (c === 91) return this.array(rule, numeric, skip, person);
     if (c === 45 || (c >= 48 && c <= 57)) {
       const start = this.i;
       this.i = numberEnd(s, start);
@@ -188,7 +189,7 @@ class Walker {
     else throw FAIL;
   }
 
-  object(inherited: KeyRule | undefined, numeric: boolean, skip: boolean): void {
+  object(inherited: KeyRule | undefined, numeric: boolean, skip: boolean, person: boolean): void {
     if (++this.nest > MAX_NESTING) throw FAIL;
     const s = this.s;
     const ctx = this.ctx;
@@ -200,6 +201,10 @@ class Walker {
     const spans = this.spans;
     const spanMark = spans.length;
     let anyDrop = false;
+    // A bare `name` string member, replaced at the end of the object if the object turns out to be a person's
+    // (under a person-like key, or with an email/phone/address/… member before or after it).
+    let names: number[] | undefined; // start, end, edit index of each
+    let personEvidence = false;
     if (s.charCodeAt(this.i) === 125) {
       this.i++;
       this.nest--;
@@ -240,7 +245,13 @@ class Walker {
         ctx.ruleHit('key', rule!);
         anyDrop = true;
       }
-      this.value(rule, numeric && !info.allow, skip || drop);
+      if (info.personEvidence) personEvidence = true;
+      const valueStart = this.i;
+      const editsBefore = this.edits.length;
+      this.value(rule, numeric && !info.allow, skip || drop, info.person);
+      if (info.bareName && rule === undefined && !skip && s.charCodeAt(valueStart) === 34) {
+        (names ??= []).push(valueStart, this.i, editsBefore);
+      }
       if (this.usePaths) this.path.pop();
       spans.push(drop ? -1 - keyStart : keyStart, this.i);
       this.ws();
@@ -257,6 +268,9 @@ class Walker {
       throw FAIL;
     }
     this.nest--;
+    if (names !== undefined && (person || personEvidence)) {
+      for (let k = 0; k < names.length; k += 3) this.personName(names[k], names[k + 1], names[k + 2]);
+    }
     if (anyDrop) {
       const members: Member[] = [];
       for (let k = spanMark; k < spans.length; k += 2) {
@@ -266,6 +280,30 @@ class Walker {
       this.applyDrops(editMark, members);
     }
     spans.length = spanMark;
+  }
+
+  /** Set when an edit went in out of order (personName): the edits are sorted before they are applied. */
+  unsorted = false;
+
+  /**
+   * Replaces the string value at [start, end) as a person's name (the rule that takes fullName). The edits the
+   * detectors made inside it (those from index `edits` that fall in the span) give way to the whole value's.
+   */
+  private personName(start: number, end: number, edits: number): void {
+    const rule = this.ctx.personNameRule;
+    if (rule === undefined) return;
+    let v: string;
+    try {
+      v = JSON.parse(this.s.slice(start, end)) as string;
+    } catch {
+      return;
+    }
+    const r = applyKeyRule(this.ctx, rule, v);
+    if (r === v) return;
+    const list = this.edits;
+    for (let k = list.length - 1; k >= edits; k--) if (list[k].start >= start && list[k].end <= end) list.splice(k, 1);
+    list.push({ start, end, repl: jsonString(r) });
+    this.unsorted = true;
   }
 
   /** Removes dropped members (and the right commas) and the edits that fell inside them. */
@@ -291,7 +329,7 @@ class Walker {
     for (const e of keep) this.edits.push(e);
   }
 
-  array(rule: KeyRule | undefined, numeric: boolean, skip: boolean): void {
+  array(rule: KeyRule | undefined, numeric: boolean, skip: boolean, person: boolean): void {
     if (++this.nest > MAX_NESTING) throw FAIL;
     const s = this.s;
     this.i++;
@@ -311,7 +349,7 @@ class Walker {
         this.value(undefined, numeric, true);
         this.edit(start, this.i, 'null');
       } else {
-        this.value(r, numeric, skip);
+        this.value(r, numeric, skip, person);
       }
       this.ws();
       const c = s.charCodeAt(this.i);
@@ -357,6 +395,7 @@ export function redactJsonText(
     throw e;
   }
   if (w.edits.length === 0) return text;
+  if (w.unsorted) w.edits.sort((a, b) => a.start - b.start);
   let out = '';
   let last = 0;
   for (const e of w.edits) {

@@ -244,3 +244,24 @@ test('connection: the tunnel source is replaced as the client address is (same s
   redactor().redact(asServer);
   assert.equal(asServer.connection.tunnelSource, '10.1.2.3', 'the server address is kept');
 });
+
+test('json: a bare "name" is a person\'s name in a person\'s object (by its key, or by an email/phone/… beside it), else kept', () => {
+  const run = (o: unknown): Record<string, any> => {
+    const ex = exchange({ headers: hdrs(JSON_CT), body: JSON.stringify(o) });
+    redactor().redact(ex);
+    return JSON.parse(ex.request!.body.toString()) as Record<string, any>;
+  };
+  const byKey = run({ customer: { name: 'Jane Doe', id: 3 }, users: [{ name: 'Bob Jones' }, { name: 'Ann Lee' }] });
+  assert.notEqual(byKey.customer.name, 'Jane Doe');
+  assert.equal(byKey.customer.id, 3);
+  assert.deepEqual(byKey.users.map((u: { name: string }) => u.name === 'Bob Jones' || u.name === 'Ann Lee'), [false, false]);
+  // Top level: the email after it shows whose object this is; the name is replaced as a whole, detector edits inside it give way.
+  const top = run({ id: 1, name: 'Jane Doe <jane@corp.example>', plan: 'pro', email: 'jane@corp.example' });
+  assert.ok(!JSON.stringify(top).includes('Jane') && !JSON.stringify(top).includes('jane@corp'), JSON.stringify(top));
+  assert.equal(top.plan, 'pro');
+  // Not a person's object: kept as captured.
+  const product = run({ sku: 'SKU-1001', name: 'Blue Widget', price: 3, items: [{ name: 'bolt' }], service: { name: 'orders-api' } });
+  assert.deepEqual(product, { sku: 'SKU-1001', name: 'Blue Widget', price: 3, items: [{ name: 'bolt' }], service: { name: 'orders-api' } });
+  // The same name gets the same surrogate wherever it is replaced.
+  assert.equal(run({ owner: { name: 'Jane Doe' } }).owner.name, byKey.customer.name);
+});
