@@ -136,7 +136,7 @@ export async function runMirrorWith(
   // The shedder sits before redaction: an exchange set aside under overload costs no redaction.
   const sink = new OverloadShedder(
     redactingSink(
-      attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output, LIVE_FLUSH_MS), counters, (m) => log.warn(m), 'mirror'),
+      attachLiveSink(sinkValues, () => openOutput(cfg.format, cfg.output, { flushAfterMs: LIVE_FLUSH_MS }), counters, (m) => log.warn(m), 'mirror'),
       redaction, cfg.redactWorkers, counters, (m) => log.warn(m)),
     () => source.queueFill(), counters, cfg.shedAtPercent / 100, undefined, (e) => {
       if (e.kind === 'start') log.warn({ queueFillPercent: e.fillPercent, shedAtPercent: cfg.shedAtPercent }, 'overload: shedding exchanges before redaction (receive queue filling)');

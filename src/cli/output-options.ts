@@ -1,5 +1,5 @@
 import { ShadowtapError, EXIT_USAGE } from '../errors';
-import { ByteWriter } from '../sink/byte-writer';
+import { ByteWriter, type ByteWriterOptions } from '../sink/byte-writer';
 import type { ExchangeSink } from '../sink/exchange-sink';
 import { JsonlSink } from '../sink/jsonl-sink';
 import { VERSION } from '../version';
@@ -11,14 +11,14 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 export const LIVE_FLUSH_MS = 1000;
 
 /**
- * The output's byte writer (`target` '-' = stdout); binary protobuf to a terminal is refused.
- * `flushAfterMs` > 0: bytes are written at the latest that long after they were given (mirror, sniff).
+ * The output's byte writer (`target` '-' = stdout); binary protobuf to a terminal is refused. `opts`: a timed
+ * flush (mirror, sniff: LIVE_FLUSH_MS) and who hears that the reader went away (read stops then).
  */
-export function openOutputBytes(format: OutputFormat, target: string, flushAfterMs = 0): ByteWriter {
+export function openOutputBytes(format: OutputFormat, target: string, opts: ByteWriterOptions = {}): ByteWriter {
   if (format === 'pb' && target === '-' && process.stdout.isTTY) {
     throw new ShadowtapError('CAP_ERR_USAGE', 'refusing to write binary protobuf to a terminal: add -o FILE', EXIT_USAGE);
   }
-  return new ByteWriter(target, flushAfterMs);
+  return new ByteWriter(target, opts);
 }
 
 export function parseFormat(value: string | undefined): OutputFormat {
@@ -29,9 +29,9 @@ export function parseFormat(value: string | undefined): OutputFormat {
   return f as OutputFormat;
 }
 
-/** Opens the output sink. `target` '-' means stdout. pb to a terminal is refused. `flushAfterMs` as above. */
-export function openOutput(format: OutputFormat, target: string, flushAfterMs = 0): ExchangeSink {
-  const w = openOutputBytes(format, target, flushAfterMs);
+/** Opens the output sink. `target` '-' means stdout. pb to a terminal is refused. `opts` as above. */
+export function openOutput(format: OutputFormat, target: string, opts: ByteWriterOptions = {}): ExchangeSink {
+  const w = openOutputBytes(format, target, opts);
   switch (format) {
     case 'jsonl':
       return new JsonlSink(w);

@@ -110,8 +110,14 @@ export async function runRead(argv: string[]): Promise<number> {
   const vxlanPorts = ports(values['vxlan-port'], '--vxlan-port');
   const genevePorts = ports(values['geneve-port'], '--geneve-port');
   const decoder = { ...(vxlanPorts ? { vxlanPorts } : {}), ...(genevePorts ? { genevePorts } : {}) };
-  const setup: ReadSetup = { values, input, format, output, sourceName, decoder, redaction, counters, warn };
+  const outputGone = { closed: false };
+  const setup: ReadSetup = { values, input, format, output, sourceName, decoder, redaction, counters, warn, outputGone };
   const run = threads > 1 ? shardedRun(threads, setup) : singleThreadRun(setup);
+  // Between chunks of input: once the output's reader went away (`read big.pcap | head`), stop reading.
+  const pace = async (): Promise<void> => {
+    if (outputGone.closed) throw OUTPUT_GONE;
+    await (run.pace ? run.pace() : new Promise<void>((resolve) => setImmediate(resolve)));
+  };
   // --dedup: drop the second copy of a packet seen on two interfaces (tcpdump -i any); counted as duplicate_suppressed.
   const onFrame = values.dedup ? dedupFrameHandler(run.consumer) : (f: Frame): void => run.consumer.onFrame(f);
   const showProgress = values['no-progress'] ? false : values.progress ?? (!!process.stderr.isTTY && (size ?? 0) > 32 * 1024 * 1024);
@@ -125,10 +131,15 @@ export async function runRead(argv: string[]): Promise<number> {
       input,
       { onFrame, onWeird: (name) => weirds.inc(name) },
       bar ? (done, total) => bar.update(done, total) : undefined,
-      run.pace,
+      pace,
     );
   } catch (err) {
     bar?.done();
+    if (err === OUTPUT_GONE) {
+      await run.abort().catch(() => undefined);
+      warn(`the output was closed by its reader (broken pipe): stopped reading ${input}; exchanges after that point were not written`);
+      return EXIT_OK;
+    }
     if (err instanceof CaptureError) {
       // Fatal format error: whatever came before it has been processed; flush it, then report. A failure
       // while flushing is said too, but the input's error is the one the exit status reports.
@@ -145,6 +156,7 @@ export async function runRead(argv: string[]): Promise<number> {
   }
   bar?.done();
   await run.end();
+  if (outputGone.closed) warn('the output was closed by its reader (broken pipe): exchanges after that point were not written');
   if (end.truncatedAt) {
     const t = end.truncatedAt;
     warn(`warning: ${input} is cut short: the record at byte offset ${t.offset} needs ${t.need} bytes but only ${t.have} are there; everything before it was processed`);
@@ -163,6 +175,9 @@ export async function runRead(argv: string[]): Promise<number> {
 }
 
 /** One way of running the pipeline over the input: what the reader feeds, how it paces, how it ends. */
+/** Thrown by the pace between chunks once the output's reader went away. */
+const OUTPUT_GONE = new Error('output closed by its reader');
+
 interface ReadRun {
   consumer: FrameConsumer & PipelineTotals;
   pace?: Pace;
@@ -195,6 +210,8 @@ interface ReadSetup {
   redaction: Redaction | null;
   counters: Counters;
   warn: (msg: string) => void;
+  /** The local output's reader went away (`| head`): set by the output, read between chunks of input. */
+  outputGone: { closed: boolean };
 }
 
 /** With --sink and no -o, exchanges go only to the replay service (no stdout copy). */
@@ -202,9 +219,9 @@ function wantsLocalOutput(values: Record<string, unknown>): boolean {
   return values.sink === undefined || values.output !== undefined;
 }
 
-function singleThreadRun({ values, input, format, output, sourceName, decoder, redaction, counters, warn }: ReadSetup): ReadRun {
+function singleThreadRun({ values, input, format, output, sourceName, decoder, redaction, counters, warn, outputGone }: ReadSetup): ReadRun {
   const redactWorkers = parseRedactWorkers(values['redact-workers'], '--redact-workers');
-  const local = wantsLocalOutput(values) ? openOutput(format, output) : null;
+  const local = wantsLocalOutput(values) ? openOutput(format, output, { onPeerClosed: () => (outputGone.closed = true) }) : null;
   const sink = redactingSink(attachRemoteSink(values, input, local, counters, warn) ?? openOutput(format, output), redaction, redactWorkers, counters, warn);
   const pipeline = new Pipeline({ source: sourceName, counters, decoder }, (ex: Exchange) => {
     sink.write(ex);
@@ -219,9 +236,11 @@ function singleThreadRun({ values, input, format, output, sourceName, decoder, r
   };
 }
 
-function shardedRun(threads: number, { values, input, format, output, sourceName, decoder, redaction, counters, warn }: ReadSetup): ReadRun {
+function shardedRun(threads: number, { values, input, format, output, sourceName, decoder, redaction, counters, warn, outputGone }: ReadSetup): ReadRun {
   const outputs: Array<{ encoding: Encoding; output: EncodedOutput }> = [];
-  if (wantsLocalOutput(values)) outputs.push({ encoding: format, output: openEncodedOutput(format, output) });
+  if (wantsLocalOutput(values)) {
+    outputs.push({ encoding: format, output: openEncodedOutput(format, output, { onPeerClosed: () => (outputGone.closed = true) }) });
+  }
   const remote = openReadRemote(values, input, counters, warn);
   if (remote) outputs.push({ encoding: 'delivery', output: deliveryOutput(remote) });
   const closeAll = async (): Promise<void> => {

@@ -155,7 +155,7 @@ export async function runSniff(argv: string[], shutdown?: ShutdownSignal): Promi
     { cap, log },
   );
   const sink = redactingSink(
-    attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-', LIVE_FLUSH_MS), counters, (m) => log.warn(m), 'sniff'),
+    attachLiveSink(values as Record<string, unknown>, () => openOutput(format, values.output ?? '-', { flushAfterMs: LIVE_FLUSH_MS }), counters, (m) => log.warn(m), 'sniff'),
     redaction, redactWorkers, counters, (m) => log.warn(m));
   const pipeline = new Pipeline(
     {

@@ -2,6 +2,7 @@ import type { Exchange } from '../exchange/record';
 import type { DeliverySink } from '../delivery/delivery-sink';
 import type { Counters } from '../observe/counters';
 import { openOutputBytes, type OutputFormat } from '../cli/output-options';
+import type { ByteWriterOptions } from '../sink/byte-writer';
 import { JsonlSink } from '../sink/jsonl-sink';
 import type { MemoryByteWriter } from '../sink/memory-byte-writer';
 import { VERSION } from '../version';
@@ -61,8 +62,8 @@ export function deliveryOutput(sink: DeliverySink): EncodedOutput {
 }
 
 /** Opens `target` ('-' = stdout) for already-encoded exchanges of `format`. */
-export function openEncodedOutput(format: OutputFormat, target: string): EncodedOutput {
-  const w = openOutputBytes(format, target);
+export function openEncodedOutput(format: OutputFormat, target: string, opts: ByteWriterOptions = {}): EncodedOutput {
+  const w = openOutputBytes(format, target, opts);
   if (format !== 'har') return { writeExchange: (b) => w.writeBytes(b), close: () => w.close() };
   const { HarSink } = require('../sink/har-sink') as typeof import('../sink/har-sink');
   const har = new HarSink(w, VERSION);

@@ -36,6 +36,12 @@ export interface ByteOut {
   close(): Promise<void>;
 }
 
+export interface ByteWriterOptions {
+  /** > 0: bytes are written at the latest this many ms after they were given (see above). */
+  flushAfterMs?: number;
+  onPeerClosed?: () => void;
+}
+
 export class ByteWriter implements ByteOut {
   private readonly buf = Buffer.allocUnsafe(BUF_BYTES);
   private pos = 0;
@@ -46,7 +52,13 @@ export class ByteWriter implements ByteOut {
   private timer: NodeJS.Timeout | undefined;
   private timedFlushError: unknown;
 
-  constructor(readonly target: string, private readonly flushAfterMs = 0) {
+  private readonly flushAfterMs: number;
+  private readonly onPeerClosed: (() => void) | undefined;
+
+  /** `onPeerClosed` hears, once, that the reader went away (EPIPE): a caller may stop producing. */
+  constructor(readonly target: string, opts: ByteWriterOptions = {}) {
+    this.flushAfterMs = opts.flushAfterMs ?? 0;
+    this.onPeerClosed = opts.onPeerClosed;
     if (target === '-' || target === '') {
       this.fd = STDOUT_FD;
       this.ownFd = false;
@@ -151,6 +163,7 @@ export class ByteWriter implements ByteOut {
         }
         if (code === 'EPIPE') {
           this.closedByPeer = true;
+          this.onPeerClosed?.();
           return;
         }
         throw new ShadowtapError('CAP_ERR_OUTPUT_WRITE', `cannot write ${this.target}: ${(err as Error).message}`, EXIT_OUTPUT_FAILED);

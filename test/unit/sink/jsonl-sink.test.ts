@@ -141,7 +141,7 @@ test('ByteWriter: bytes, latin1 and utf8 strings stay in order across flushes an
 
 test('ByteWriter with flushAfterMs: bytes reach the file without more writes; a failed timed flush is thrown by the next write', async () => {
   const file = tmpFile('timed.jsonl');
-  const w = new ByteWriter(file, 20);
+  const w = new ByteWriter(file, { flushAfterMs: 20 });
   w.writeLatin1('{"a":1}');
   w.writeByte(0x0a);
   assert.equal(fs.readFileSync(file, 'utf8'), '', 'buffered at first');
@@ -156,7 +156,7 @@ test('ByteWriter with flushAfterMs: bytes reach the file without more writes; a 
   assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\nmore\n');
 
   if (!fs.existsSync('/dev/full')) return;
-  const full = new ByteWriter('/dev/full', 5);
+  const full = new ByteWriter('/dev/full', { flushAfterMs: 5 });
   full.writeLatin1('x');
   await new Promise((r) => setTimeout(r, 100));
   assert.throws(() => full.writeLatin1('y'), (e: Error & { code?: string }) => e.code === 'CAP_ERR_OUTPUT_WRITE' && /ENOSPC|no space/i.test(e.message));
