@@ -637,8 +637,12 @@ class HttpStream implements StreamSink {
   private responsesSeenTo = 0;
   private serverGapsSince = 0;
   private responseBegan = 0;
-  /** Responses whose head was lost in a gap and whose rest was skipped: each answered the oldest waiting request. */
-  private responsesCut = 0;
+  /**
+   * A response whose head was lost in a gap and whose rest was skipped, if any: the server-stream offset where
+   * its skipped bytes began. It answered the oldest waiting request sent before the client had acknowledged
+   * those bytes (a request whose ACK already covers them came after it).
+   */
+  private responseCutAt = -1;
   /** Entry of the last request whose head completed; of the last response paired. */
   lastRequestEntry: Entry | null = null;
   lastResponseEntry: Entry | null = null;
@@ -779,7 +783,22 @@ class HttpStream implements StreamSink {
 
   /** After a gap between two responses, the server side skipped the rest of one whose head the gap held. */
   responseCutInGap(): void {
-    this.responsesCut++;
+    this.responseCutAt = this.inputStart[this.serverDir];
+  }
+
+  /** Emits the oldest waiting request the cut response answered (see responseCutAt), if there is one. */
+  private settleCutResponse(): void {
+    const at = this.responseCutAt;
+    this.responseCutAt = -1;
+    for (let i = 0; i < this.fifo.length; i++) {
+      const e = this.fifo[i];
+      if (e.res !== null || e.req === null || !e.req.done) continue;
+      if (e.req.peerAcked > at) return; // sent after the client had that response: not its request
+      this.fifo.splice(i, 1);
+      this.counters.inc('http_responses_lost_inferred');
+      this.emitEntry(e, 'response_lost');
+      return;
+    }
   }
 
   /** A response of the server was parsed to its end: the client cannot have acknowledged it as lost. */
@@ -823,10 +842,9 @@ class HttpStream implements StreamSink {
   }
 
   pairResponse(msg: MessageAssembly): Entry {
-    if (this.pairingUncertain || this.responsesCut > 0) {
-      // Responses cut in a gap (their rest skipped), then those the client's ACKs show lost whole before this one.
-      let lost = this.responsesCut + this.lostResponses(this.responseBegan);
-      this.responsesCut = 0;
+    if (this.responseCutAt >= 0) this.settleCutResponse();
+    if (this.pairingUncertain) {
+      let lost = this.lostResponses(this.responseBegan);
       for (let i = 0; lost > 0 && i < this.fifo.length; ) {
         const e = this.fifo[i];
         if (e.res !== null || e.req === null || !e.req.done) {

@@ -226,3 +226,19 @@ test('a response whose head was lost between two messages: its request is emitte
   ]);
   assert.equal(h.counters.get('http_responses_lost_inferred'), 1);
 });
+
+test('a cut response is not charged to a request sent after the client had it (loss in both directions)', () => {
+  const h = harness();
+  const one = req('GET', '/one');
+  h.sink.onGap(0, one.length, 9, false); // the request is lost
+  const first = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 4\r\n\r\none\n';
+  h.sink.onGap(1, 40, 9, false); // and its response's head
+  h.send(1, first.slice(40));
+  h.sink.onPeerAck!(0, first.length); // /two is sent once the client has all of that response
+  h.send(0, req('GET', '/two'));
+  h.send(1, 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\ntwo!');
+  h.sink.onClose('fin', 99);
+  const two = h.out.find((e) => e.request?.url === '/two');
+  assert.equal(two?.response?.body.toString(), 'two!', JSON.stringify(h.out.map((e) => [e.request?.url, e.response?.status, e.completeness])));
+  assert.equal(h.counters.get('http_responses_lost_inferred'), 0);
+});
