@@ -44,7 +44,7 @@ const PERSON_KEYS = new Set([
   'recipient', 'sender', 'author', 'employee', 'patient', 'cardholder', 'holder', 'accountholder', 'buyer', 'seller',
   'payer', 'payee', 'beneficiary', 'guest', 'passenger', 'driver', 'applicant', 'subscriber', 'student', 'traveler',
   'traveller', 'attendee', 'shopper', 'consignee', 'emergencycontact', 'spouse', 'guardian', 'assignee', 'reporter',
-  'reviewer', 'requester', 'customerinfo', 'userinfo', 'personalinfo', 'personaldetails', 'customerdetails',
+  'reviewer', 'requester', 'people', 'customerinfo', 'userinfo', 'personalinfo', 'personaldetails', 'customerdetails',
 ]);
 /** Rules whose members show that their object is a person's. */
 const PERSON_EVIDENCE_RULES = new Set(['email', 'phone', 'address', 'birth_date', 'national_id']);

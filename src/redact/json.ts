@@ -203,7 +203,7 @@ class Walker {
     let anyDrop = false;
     // A bare `name` string member, replaced at the end of the object if the object turns out to be a person's
     // (under a person-like key, or with an email/phone/address/… member before or after it).
-    let names: number[] | undefined; // start, end, edit index of each
+    let names: number[] | undefined; // start and end of each
     let personEvidence = false;
     if (s.charCodeAt(this.i) === 125) {
       this.i++;
@@ -247,11 +247,8 @@ class Walker {
       }
       if (info.personEvidence) personEvidence = true;
       const valueStart = this.i;
-      const editsBefore = this.edits.length;
       this.value(rule, numeric && !info.allow, skip || drop, info.person);
-      if (info.bareName && rule === undefined && !skip && s.charCodeAt(valueStart) === 34) {
-        (names ??= []).push(valueStart, this.i, editsBefore);
-      }
+      if (info.bareName && rule === undefined && !skip && s.charCodeAt(valueStart) === 34) (names ??= []).push(valueStart, this.i);
       if (this.usePaths) this.path.pop();
       spans.push(drop ? -1 - keyStart : keyStart, this.i);
       this.ws();
@@ -269,7 +266,7 @@ class Walker {
     }
     this.nest--;
     if (names !== undefined && (person || personEvidence)) {
-      for (let k = 0; k < names.length; k += 3) this.personName(names[k], names[k + 1], names[k + 2]);
+      for (let k = 0; k < names.length; k += 2) this.personName(names[k], names[k + 1], editMark);
     }
     if (anyDrop) {
       const members: Member[] = [];
@@ -287,7 +284,8 @@ class Walker {
 
   /**
    * Replaces the string value at [start, end) as a person's name (the rule that takes fullName). The edits the
-   * detectors made inside it (those from index `edits` that fall in the span) give way to the whole value's.
+   * detectors made inside it (made since index `edits`, the object's first, and falling in the span) give way
+   * to the whole value's.
    */
   private personName(start: number, end: number, edits: number): void {
     const rule = this.ctx.personNameRule;

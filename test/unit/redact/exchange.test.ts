@@ -265,3 +265,13 @@ test('json: a bare "name" is a person\'s name in a person\'s object (by its key,
   // The same name gets the same surrogate wherever it is replaced.
   assert.equal(run({ owner: { name: 'Jane Doe' } }).owner.name, byKey.customer.name);
 });
+
+test('json: two bare names in one person object, each with a detector hit inside: valid JSON, both replaced whole', () => {
+  const body = '{"customer":{"name":"Jane Doe, +1 415 555 0100","display_name_":"x","_name":"Jon Roe, +1 415 555 0199","Name":"Ann Lee"}}';
+  const ex = exchange({ headers: hdrs(JSON_CT), body });
+  redactor().redact(ex);
+  const out = ex.request!.body.toString();
+  const parsed = JSON.parse(out) as { customer: Record<string, string> };
+  for (const clear of ['Jane', 'Jon Roe', 'Ann Lee', '415 555']) assert.ok(!out.includes(clear), `${clear} in ${out}`);
+  assert.deepEqual(Object.keys(parsed.customer), ['name', 'display_name_', '_name', 'Name']);
+});
