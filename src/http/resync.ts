@@ -13,6 +13,8 @@
  * Buffer (held tail + data). It is valid for the caller's current call only.
  */
 const LF = 0x0a;
+/** Candidate starts remembered in a held line (bounded: the first and the latest ones). */
+const MAX_HELD_STARTS = 8;
 
 const REQUEST_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32} [^ \r\n]+ HTTP\/1\.[01]\r?$/;
 const STATUS_LINE = /^HTTP\/1\.[01] [0-9]{3}(?: [^\r\n]*)?\r?$/;
@@ -21,6 +23,8 @@ export class StartLineScanner {
   /** Bytes discarded by the last `scan` / `dropTail` call. */
   skipped = 0;
   private tail: Buffer | null = null;
+  /** Offsets in `tail` that may begin a start line: its first byte, and later chunks' first bytes held with it. */
+  private tailStarts: number[] = [];
   /** False right after a parse error: the data that follows is the rest of the line that failed. */
   private firstIsCandidate = true;
 
@@ -37,6 +41,7 @@ export class StartLineScanner {
   reset(firstIsCandidate: boolean): number {
     const dropped = this.tail === null ? 0 : this.tail.length;
     this.tail = null;
+    this.tailStarts = [];
     this.firstIsCandidate = firstIsCandidate;
     return dropped;
   }
@@ -50,8 +55,10 @@ export class StartLineScanner {
   scan(data: Buffer): Buffer | null {
     const held = this.tail === null ? 0 : this.tail.length;
     const buf = held === 0 ? data : Buffer.concat([this.tail as Buffer, data]);
+    // Candidates on the first line: where the held bytes may begin a start line, then this chunk's first byte.
+    const firstStarts = held === 0 ? [0] : [...this.tailStarts, held];
     this.tail = null;
-    // Candidates in order: the held line (or the chunk's first byte), then every line start.
+    this.tailStarts = [];
     let s = 0;
     if (!this.firstIsCandidate) {
       this.firstIsCandidate = true;
@@ -67,24 +74,26 @@ export class StartLineScanner {
         this.skipped = buf.length;
         return null;
       }
+      const starts = s === 0 ? firstStarts : [s];
       const e = buf.indexOf(LF, s);
       if (e < 0) {
-        if (buf.length - s <= this.maxLine && this.couldStart(buf[s])) {
-          this.tail = Buffer.from(buf.subarray(s));
-          this.skipped = s;
-        } else {
+        // No line end yet: hold from the first candidate that may still begin a start line, remembering the others.
+        const keep = starts.filter((c) => buf.length - c <= this.maxLine && this.couldStart(buf[c]));
+        if (keep.length === 0) {
           this.skipped = buf.length;
+          return null;
         }
+        const from = keep[0];
+        this.tail = Buffer.from(buf.subarray(from));
+        this.tailStarts = (keep.length > MAX_HELD_STARTS ? [from, ...keep.slice(1 - MAX_HELD_STARTS)] : keep).map((c) => c - from);
+        this.skipped = from;
         return null;
       }
-      if (this.candidate(buf, s, e)) {
-        this.skipped = s;
-        return buf.subarray(s);
-      }
-      // A held line that is not a start line after all: this chunk's own first byte may still begin one.
-      if (s === 0 && held > 0 && held <= e && this.candidate(buf, held, e)) {
-        this.skipped = held;
-        return buf.subarray(held);
+      for (const c of starts) {
+        if (this.candidate(buf, c, e)) {
+          this.skipped = c;
+          return buf.subarray(c);
+        }
       }
       s = e + 1;
     }

@@ -77,3 +77,13 @@ test('after a parse error the rest of the failed line is no candidate, even when
   assert.equal(s.scan(Buffer.from('CCM_POST /a HTTP/1.1')), null);
   assert.equal(s.scan(Buffer.from('GET /c HTTP/1.1\r\n'))?.toString(), 'GET /c HTTP/1.1\r\n');
 });
+
+test('a start line split across segments after a held line that is no start line is still found', () => {
+  const s = new StartLineScanner(false);
+  s.reset(true);
+  assert.equal(s.scan(Buffer.from('Hello')), null);
+  assert.equal(s.scan(Buffer.from('HTTP/1.1 200 OK')), null);
+  const found = s.scan(Buffer.from('\r\nContent-Length: 0\r\n\r\n'));
+  assert.equal(found?.toString().split('\r\n')[0], 'HTTP/1.1 200 OK');
+  assert.equal(s.skipped, 5);
+});
