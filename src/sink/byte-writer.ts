@@ -51,6 +51,8 @@ export class ByteWriter implements ByteOut {
   /** The timed flush armed while bytes wait (only with flushAfterMs). */
   private timer: NodeJS.Timeout | undefined;
   private timedFlushError: unknown;
+  /** After close(): nothing more is written (a write then would go to whatever file got the fd number). */
+  private closed = false;
 
   private readonly flushAfterMs: number;
   private readonly onPeerClosed: (() => void) | undefined;
@@ -79,7 +81,7 @@ export class ByteWriter implements ByteOut {
   }
 
   writeBytes(data: Uint8Array): void {
-    if (this.closedByPeer) return;
+    if (this.closedByPeer || this.closed) return;
     const len = data.length;
     if (len > BUF_BYTES - this.pos) {
       this.flush();
@@ -94,7 +96,7 @@ export class ByteWriter implements ByteOut {
   }
 
   writeByte(b: number): void {
-    if (this.closedByPeer) return;
+    if (this.closedByPeer || this.closed) return;
     if (this.pos === BUF_BYTES) this.flush();
     this.buf[this.pos++] = b;
     if (this.flushAfterMs > 0) this.armFlush();
@@ -110,7 +112,7 @@ export class ByteWriter implements ByteOut {
   }
 
   private writeString(s: string, maxBytes: number, enc: 'latin1' | 'utf8'): void {
-    if (this.closedByPeer) return;
+    if (this.closedByPeer || this.closed) return;
     if (maxBytes > BUF_BYTES - this.pos) {
       this.flush();
       if (maxBytes > BUF_BYTES) {
@@ -143,7 +145,7 @@ export class ByteWriter implements ByteOut {
   flush(): void {
     const n = this.pos;
     this.pos = 0;
-    if (n === 0 || this.closedByPeer) return;
+    if (n === 0 || this.closedByPeer || this.closed) return;
     this.writeOut(this.buf.subarray(0, n));
   }
 
@@ -172,10 +174,17 @@ export class ByteWriter implements ByteOut {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.timedFlushError !== undefined) throw this.timedFlushError;
-    this.flush();
-    if (this.ownFd) fs.closeSync(this.fd);
+    const failed = this.timedFlushError;
+    this.timedFlushError = undefined;
+    try {
+      if (failed !== undefined) throw failed;
+      this.flush();
+    } finally {
+      this.closed = true;
+      if (this.ownFd) fs.closeSync(this.fd);
+    }
   }
 }

@@ -155,6 +155,12 @@ test('ByteWriter with flushAfterMs: bytes reach the file without more writes; a 
   await w.close();
   assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\nmore\n');
 
+  // Bytes given after close() are never written: the fd number may belong to another file by then.
+  w.writeLatin1('late\n');
+  await new Promise((r) => setTimeout(r, 60));
+  assert.equal(fs.readFileSync(file, 'utf8'), '{"a":1}\nmore\n');
+  await w.close();
+
   if (!fs.existsSync('/dev/full')) return;
   const full = new ByteWriter('/dev/full', { flushAfterMs: 5 });
   full.writeLatin1('x');
