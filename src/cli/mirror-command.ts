@@ -27,7 +27,7 @@ Receive:
       --geneve-listen ADDR:PORT  GENEVE socket (default off; AWS GWLB / GCP use :6081)
       --vni LIST               only these VNIs, e.g. 42,43 or 100-199 (default all)
       --vni-deny LIST          drop these VNIs
-      --rcvbuf BYTES           SO_RCVBUF per socket, suffix k/m/g (default 64m, at most 1073741823; capped by
+      --rcvbuf BYTES           SO_RCVBUF per socket, suffix k/m/g (default 64m, at most 1g; capped by
                                net.core.rmem_max unless the native receiver may force it: CAP_NET_ADMIN and --rcvbuf-force)
       --rcvbuf-force BOOL      native receiver: SO_RCVBUFFORCE past net.core.rmem_max (default true)
       --udp-receiver KIND      auto (default: native if built, else dgram), native (batched recvmmsg,

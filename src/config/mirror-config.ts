@@ -100,8 +100,8 @@ const FIELDS: readonly Field[] = [
   { key: 'health-host', apply: (c, v, w) => (c.healthHost = parseHost(v, w)) },
   { key: 'http-port', apply: (c, v, w) => (c.httpPort = parsePort(v, w, true)) },
   { key: 'http-host', apply: (c, v, w) => (c.httpHost = parseHost(v, w)) },
-  // At most 1 GiB - 1: the kernel doubles the value it is given into an int (and the native receiver takes no more).
-  { key: 'rcvbuf', apply: (c, v, w) => (c.rcvbufBytes = parseByteSize(v, w, 4096, 2 ** 30 - 1)) },
+  // At most 1 GiB; 1g itself is taken as 1 GiB - 1, the most the kernel takes (it doubles the value into an int).
+  { key: 'rcvbuf', apply: (c, v, w) => (c.rcvbufBytes = Math.min(parseByteSize(v, w, 4096, 2 ** 30), 2 ** 30 - 1)) },
   { key: 'rcvbuf-force', apply: (c, v, w) => (c.rcvbufForce = parseBoolean(v, w)) },
   { key: 'udp-receiver', apply: (c, v, w) => (c.udpReceiver = parseChoice(v, w, UDP_RECEIVERS)) },
   { key: 'max-lag-ms', apply: (c, v, w) => (c.maxLagMs = parseInteger(v, w, 0, 600_000)) },

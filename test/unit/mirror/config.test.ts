@@ -90,8 +90,8 @@ test('clear errors: addresses, ports, sizes, choices', () => {
   assert.match(message(() => loadMirrorConfig({ listen: '::1:4789' }, {})), /expected ADDR:PORT/);
   assert.match(message(() => loadMirrorConfig({ 'health-port': '-1' }, {})), /^--health-port: expected an integer 0-65535/);
   assert.match(message(() => loadMirrorConfig({ rcvbuf: 'lots' }, {})), /^--rcvbuf: expected a byte size like 32m/);
-  assert.match(message(() => loadMirrorConfig({ rcvbuf: '1500m' }, {})), /^--rcvbuf: .*1073741823/, 'at most 1 GiB - 1, as the kernel and the receiver take');
-  assert.equal(loadMirrorConfig({ rcvbuf: '1073741823' }, {}).rcvbufBytes, 1073741823);
+  assert.match(message(() => loadMirrorConfig({ rcvbuf: '1500m' }, {})), /^--rcvbuf: .*1073741824/, 'at most 1 GiB');
+  assert.equal(loadMirrorConfig({ rcvbuf: '1g' }, {}).rcvbufBytes, 1073741823, '1g is the most the kernel takes, 1 GiB - 1');
   assert.match(message(() => loadMirrorConfig({ format: 'xml' }, {})), /^--format: expected one of jsonl, pb, har, got "xml"/);
   assert.match(message(() => loadMirrorConfig({ 'http-port': '9000', 'health-port': '9000' }, {})), /both 9000/);
   assert.match(message(() => loadMirrorConfig({ listen: '127.0.0.1:6081', 'geneve-listen': '127.0.0.1:6081' }, {})), /same socket/);
