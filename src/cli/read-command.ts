@@ -174,10 +174,10 @@ export async function runRead(argv: string[]): Promise<number> {
   return status;
 }
 
-/** One way of running the pipeline over the input: what the reader feeds, how it paces, how it ends. */
 /** Thrown by the pace between chunks once the output's reader went away. */
 const OUTPUT_GONE = new Error('output closed by its reader');
 
+/** One way of running the pipeline over the input: what the reader feeds, how it paces, how it ends. */
 interface ReadRun {
   consumer: FrameConsumer & PipelineTotals;
   pace?: Pace;

@@ -95,6 +95,9 @@ class Walker {
     this.i = i;
   }
 
+  /** Set when an edit went in out of order (personName): the edits are sorted before they are applied. */
+  unsorted = false;
+
   /** Set by strSpan: the last string scanned has a backslash escape. */
   private escaped = false;
 
@@ -278,9 +281,6 @@ class Walker {
     }
     spans.length = spanMark;
   }
-
-  /** Set when an edit went in out of order (personName): the edits are sorted before they are applied. */
-  unsorted = false;
 
   /**
    * Replaces the string value at [start, end) as a person's name (the rule that takes fullName). The edits the
