@@ -137,7 +137,7 @@ export async function runRead(argv: string[]): Promise<number> {
     bar?.done();
     if (err === OUTPUT_GONE) {
       await run.abort().catch(() => undefined);
-      warn(`the output was closed by its reader (broken pipe): stopped reading ${input}; exchanges after that point were not written`);
+      warn(`${OUTPUT_GONE_TEXT}: stopped reading ${input}; exchanges after that point were not written`);
       return EXIT_OK;
     }
     if (err instanceof CaptureError) {
@@ -156,7 +156,7 @@ export async function runRead(argv: string[]): Promise<number> {
   }
   bar?.done();
   await run.end();
-  if (outputGone.closed) warn('the output was closed by its reader (broken pipe): exchanges after that point were not written');
+  if (outputGone.closed) warn(`${OUTPUT_GONE_TEXT}: exchanges after that point were not written`);
   if (end.truncatedAt) {
     const t = end.truncatedAt;
     warn(`warning: ${input} is cut short: the record at byte offset ${t.offset} needs ${t.need} bytes but only ${t.have} are there; everything before it was processed`);
@@ -176,6 +176,7 @@ export async function runRead(argv: string[]): Promise<number> {
 
 /** Thrown by the pace between chunks once the output's reader went away. */
 const OUTPUT_GONE = new Error('output closed by its reader');
+const OUTPUT_GONE_TEXT = 'the output was closed by its reader (broken pipe)';
 
 /** One way of running the pipeline over the input: what the reader feeds, how it paces, how it ends. */
 interface ReadRun {

@@ -124,6 +124,11 @@ const M_UPGRADED = 4;
 const M_EOF_BODY = 5;
 const M_ENDED = 6;
 
+/** Why a direction resyncs: a gap inside a message; a gap between two messages; a parse error (the failed line is skipped). */
+const RESYNC_AFTER_GAP = 0;
+const RESYNC_AFTER_GAP_BETWEEN = 1;
+const RESYNC_AFTER_ERROR = 2;
+
 /** One direction: its parser and recovery state. */
 class HalfStream implements LlhttpHandler {
   readonly parser: LlhttpParser;
@@ -410,9 +415,7 @@ class HalfStream implements LlhttpHandler {
     this.parser.resumeAfterUpgrade();
     if (this.heldLost) {
       this.heldLost = false;
-      this.parser.reset();
-      this.mode = M_RESYNC;
-      this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(false));
+      this.startResync(RESYNC_AFTER_ERROR);
     } else this.mode = M_PARSE;
     if (bytes > 0) this.feed(held.length === 1 ? held[0] : Buffer.concat(held, bytes));
   }
@@ -480,9 +483,7 @@ class HalfStream implements LlhttpHandler {
       msg.bodyPartial = true;
       this.finishCut();
     }
-    p.reset();
-    this.mode = M_RESYNC;
-    this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(false));
+    this.startResync(RESYNC_AFTER_ERROR);
   }
 
   gap(n: number, truncated: boolean): void {
@@ -524,8 +525,7 @@ class HalfStream implements LlhttpHandler {
       // Between messages: the lost bytes may have held whole messages.
       c.inc('http_gap_bytes_unattributed', n);
       this.conn.markPairingUncertain();
-      this.startResync();
-      this.resyncAfterGapBetween = true;
+      this.startResync(RESYNC_AFTER_GAP_BETWEEN);
       return;
     }
     if (p.inBody && this.bodyRemaining > 0) {
@@ -553,7 +553,7 @@ class HalfStream implements LlhttpHandler {
     msg.addGap(n, truncated, true);
     this.finishCut();
     this.conn.markPairingUncertain();
-    this.startResync();
+    this.startResync(RESYNC_AFTER_GAP);
   }
 
   /** A gap reached the end of a known-length body: finish it; resync only if the gap went beyond. */
@@ -569,14 +569,15 @@ class HalfStream implements LlhttpHandler {
     if (!this.isRequest) this.conn.unseenAfterResponse(beyond);
     this.conn.counters.inc('http_gap_bytes_unattributed', beyond);
     this.conn.markPairingUncertain();
-    this.startResync();
-    this.resyncAfterGapBetween = true;
+    this.startResync(RESYNC_AFTER_GAP_BETWEEN);
   }
 
-  private startResync(): void {
+  /** Drops the parser's state and looks for the next start line; `cause` says where it may begin (see resync.ts). */
+  private startResync(cause: number): void {
     this.parser.reset();
     this.mode = M_RESYNC;
-    this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(true));
+    this.resyncAfterGapBetween = cause === RESYNC_AFTER_GAP_BETWEEN;
+    this.conn.counters.inc('http_resync_skipped_bytes', this.scanner.reset(cause !== RESYNC_AFTER_ERROR));
   }
 
   /** The direction ended (FIN/RST) or the connection closes. */
